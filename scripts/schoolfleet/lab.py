@@ -1,0 +1,230 @@
+"""The local lab: a Debian 12 image built here, and podman containers standing in for real servers.
+
+No registry is reachable, so the image is bootstrapped with debootstrap and imported into podman.
+It is rebuilt only when its recipe (the package list and this module's recipe version) changes,
+which a label on the image records. Every podman call goes through the project's containers.conf
+(runc and explicit ulimits: see ../shared/LAB.md), exported by the Makefile as CONTAINERS_CONF.
+
+    python -m schoolfleet.lab image             build the image unless the cached one is current
+    python -m schoolfleet.lab up HOST...        start lab containers named after inventory hosts
+    python -m schoolfleet.lab down [HOST...]    remove lab containers (all of them by default)
+    python -m schoolfleet.lab status            list lab containers
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+IMAGE = "localhost/schoolfleet-debian:12"
+NETWORK = "schoolfleet-lab"
+LAB_LABEL = "schoolfleet.lab"
+RECIPE_LABEL = "schoolfleet.recipe"
+SUITE = "bookworm"
+MIRROR = "http://deb.debian.org/debian"
+# procps and iproute2: service reloads call /bin/kill, testinfra's socket checks call ss.
+# python3-apt: Ansible's apt module would otherwise install it in every container it touches.
+# dbus: timedatectl and hostnamectl talk to systemd over it.
+PACKAGES = (
+    "python3",
+    "python3-apt",
+    "systemd",
+    "systemd-sysv",
+    "dbus",
+    "procps",
+    "iproute2",
+    "ca-certificates",
+)
+SOURCES_LIST = f"""\
+deb {MIRROR} {SUITE} main
+deb {MIRROR} {SUITE}-updates main
+deb http://deb.debian.org/debian-security {SUITE}-security main
+"""
+# Bump when the bootstrap steps below change in a way the package list does not show.
+RECIPE_VERSION = "1"
+# Containers get NET_ADMIN so the common role can load its nftables firewall.
+RUN_OPTIONS = ("--systemd=always", "--cap-add=NET_ADMIN", "--stop-timeout=3")
+
+
+class LabError(RuntimeError):
+    """A lab step failed; the message says which and why."""
+
+
+def recipe_digest() -> str:
+    text = "\n".join((RECIPE_VERSION, SUITE, MIRROR, SOURCES_LIST, *PACKAGES))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def podman(*args: str, check: bool = True, capture: bool = True) -> subprocess.CompletedProcess[str]:
+    if "CONTAINERS_CONF" not in os.environ:
+        os.environ["CONTAINERS_CONF"] = str(PROJECT_ROOT / "scripts" / "containers.conf")
+    result = subprocess.run(["podman", *args], text=True, capture_output=capture, check=False)
+    if check and result.returncode != 0:
+        raise LabError(f"podman {' '.join(args)} failed ({result.returncode}): {result.stderr.strip()}")
+    return result
+
+
+def image_recipe() -> str | None:
+    """The recipe label of the cached image, or None when there is no image."""
+    result = podman("image", "inspect", IMAGE, check=False)
+    if result.returncode != 0:
+        return None
+    labels = json.loads(result.stdout)[0].get("Labels") or {}
+    return str(labels.get(RECIPE_LABEL, "")) or None
+
+
+def build_image(force: bool = False) -> bool:
+    """Build the lab image unless the cached one matches the recipe. Returns True when it built."""
+    digest = recipe_digest()
+    if not force and image_recipe() == digest:
+        return False
+    if shutil.which("debootstrap") is None:
+        raise LabError("debootstrap is not installed: run `make deps` first")
+    cache = PROJECT_ROOT / ".cache" / "lab"
+    cache.mkdir(parents=True, exist_ok=True)
+    # A temporary rootfs: an interrupted build never leaves a half-made tree that looks finished.
+    with tempfile.TemporaryDirectory(dir=cache, prefix="rootfs.") as tmp:
+        rootfs = Path(tmp) / "rootfs"
+        subprocess.run(
+            [
+                "debootstrap",
+                "--variant=minbase",
+                f"--include={','.join(PACKAGES)}",
+                SUITE,
+                str(rootfs),
+                MIRROR,
+            ],
+            check=True,
+        )
+        (rootfs / "etc" / "apt" / "sources.list").write_text(SOURCES_LIST)
+        # Drop the downloaded .debs: they are not part of the image.
+        subprocess.run(["chroot", str(rootfs), "apt-get", "clean"], check=True)
+        # systemd in a container: no getty on consoles that do not exist.
+        for unit in ("getty@tty1.service", "console-getty.service"):
+            (rootfs / "etc" / "systemd" / "system" / unit).unlink(missing_ok=True)
+        (rootfs / "etc" / "machine-id").write_text("")
+        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
+        imported = subprocess.run(
+            [
+                "podman",
+                "import",
+                "--change",
+                f"LABEL {RECIPE_LABEL}={digest}",
+                "--change",
+                "CMD /sbin/init",
+                "-",
+                IMAGE,
+            ],
+            stdin=tar.stdout,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "CONTAINERS_CONF": os.environ.get("CONTAINERS_CONF", "")},
+        )
+        if tar.stdout is not None:
+            tar.stdout.close()
+        tar.wait()
+        if imported.returncode != 0 or tar.returncode != 0:
+            raise LabError(f"podman import failed: {imported.stderr.strip()}")
+    return True
+
+
+def ensure_network() -> None:
+    if podman("network", "exists", NETWORK, check=False).returncode != 0:
+        podman("network", "create", NETWORK)
+
+
+def wait_for_systemd(name: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    state = ""
+    while time.monotonic() < deadline:
+        result = podman("exec", name, "systemctl", "is-system-running", check=False)
+        state = result.stdout.strip()
+        if state in {"running", "degraded"}:
+            return
+        time.sleep(0.5)
+    raise LabError(f"{name}: systemd did not finish booting in {timeout:.0f} s (state {state!r})")
+
+
+def lab_containers() -> list[dict[str, str]]:
+    result = podman("ps", "-a", "--filter", f"label={LAB_LABEL}=1", "--format", "json")
+    rows = json.loads(result.stdout or "[]")
+    return [{"name": row["Names"][0], "state": row["State"], "image": row["Image"]} for row in rows]
+
+
+def up(hosts: Sequence[str]) -> None:
+    build_image()
+    ensure_network()
+    existing = {row["name"]: row["state"] for row in lab_containers()}
+    for host in hosts:
+        if existing.get(host) == "running":
+            continue
+        if host in existing:
+            podman("start", host)
+        else:
+            podman(
+                "run",
+                "--detach",
+                "--name",
+                host,
+                "--hostname",
+                host,
+                "--network",
+                NETWORK,
+                "--label",
+                f"{LAB_LABEL}=1",
+                *RUN_OPTIONS,
+                IMAGE,
+                "/sbin/init",
+            )
+    for host in hosts:
+        wait_for_systemd(host)
+
+
+def down(hosts: Sequence[str]) -> None:
+    names = list(hosts) or [row["name"] for row in lab_containers()]
+    if names:
+        podman("rm", "--force", "--time", "3", *names)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lab", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    image_cmd = sub.add_parser("image", help="build the lab image unless the cached one is current")
+    image_cmd.add_argument("--force", action="store_true", help="rebuild even when the cache is current")
+    up_cmd = sub.add_parser("up", help="start lab containers named after inventory hosts")
+    up_cmd.add_argument("hosts", nargs="+")
+    down_cmd = sub.add_parser("down", help="remove lab containers (all by default)")
+    down_cmd.add_argument("hosts", nargs="*")
+    sub.add_parser("status", help="list lab containers")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "image":
+            built = build_image(force=args.force)
+            print(f"{IMAGE}: {'built' if built else 'cached'} (recipe {recipe_digest()})")
+        elif args.command == "up":
+            up(args.hosts)
+            print(f"lab up: {', '.join(args.hosts)}")
+        elif args.command == "down":
+            down(args.hosts)
+        else:
+            for row in lab_containers():
+                print(f"{row['name']:30} {row['state']:10} {row['image']}")
+    except (LabError, subprocess.CalledProcessError) as exc:
+        print(f"lab: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
