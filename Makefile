@@ -1,0 +1,92 @@
+# The two commands a newcomer needs (see README.md):
+#   make demo   builds the lab and runs the real playbooks on part of the embedded demo register
+#   make test   runs every check: lint, unit and inventory tests, every role's Molecule scenario
+# Each installs what it needs first (Debian packages, the venv, the lab image); a second run reuses them.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+VENV := $(ROOT)/.venv
+BIN := $(VENV)/bin
+CACHE := $(ROOT)/.cache
+PYTHON ?= python3
+
+# Everything the tools write goes under .cache/, nothing under /root.
+export CONTAINERS_CONF := $(ROOT)/scripts/containers.conf
+export ANSIBLE_HOME := $(CACHE)/ansible
+export ANSIBLE_LOCAL_TEMP := $(CACHE)/ansible/tmp
+export XDG_CACHE_HOME := $(CACHE)/xdg
+export PATH := $(BIN):$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+
+# Debian packages for the lab and the tests; installed only when one is missing.
+DEBIAN_PACKAGES := podman runc debootstrap netavark aardvark-dns
+
+ROLES_WITH_SCENARIOS = $(patsubst roles/%/molecule/default/molecule.yml,%,$(wildcard roles/*/molecule/default/molecule.yml))
+DEMO_HOSTS ?= $(shell cat inventories/lab/demo-hosts 2>/dev/null)
+
+.PHONY: help deps venv image demo demo-down test lint unit molecule molecule-% bench clean
+
+help:
+	@echo "make demo    run the main job on the embedded demo register, against a local lab"
+	@echo "make test    run every check (what CI runs)"
+	@echo "make lint | unit | molecule | molecule-ROLE | bench | demo-down | clean"
+
+deps: $(CACHE)/deps.stamp
+$(CACHE)/deps.stamp: Makefile
+	@mkdir -p $(CACHE)
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	    | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "Installing Debian packages: $$missing"; \
+	    apt-get update -qq; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@touch $@
+
+venv: $(VENV)/.stamp
+$(VENV)/.stamp: requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	cd $(ROOT) && $(BIN)/ansible-galaxy collection install -r requirements.yml
+	@touch $@
+
+image: deps venv
+	$(BIN)/python -m schoolfleet.lab image
+
+# --- the main job -------------------------------------------------------------------------
+demo: image
+	$(BIN)/python -m schoolfleet.demo
+
+demo-down: venv
+	$(BIN)/python -m schoolfleet.lab down
+
+# --- the tests ----------------------------------------------------------------------------
+test: lint unit molecule
+	@echo "make test: every check passed"
+
+lint: venv
+	$(BIN)/yamllint --strict .
+	$(BIN)/ruff check scripts plugins tests
+	$(BIN)/ruff format --check scripts plugins tests
+	$(BIN)/mypy
+	$(BIN)/ansible-lint --profile production --offline
+
+unit: venv
+	$(BIN)/pytest
+
+molecule: image
+	@set -e; for role in $(ROLES_WITH_SCENARIOS); do $(MAKE) --no-print-directory molecule-$$role; done
+
+molecule-%: image
+	cd roles/$* && $(BIN)/molecule test
+
+bench: venv
+	@for b in tests/bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+clean:
+	-$(BIN)/python -m schoolfleet.lab down
+	rm -rf $(VENV) $(CACHE)
