@@ -66,7 +66,9 @@ def run_playbook(playbook: str, hosts: Sequence[str]) -> ansible_runner.Runner:
         playbook=str(ROOT / "playbooks" / playbook),
         inventory=str(LAB_INVENTORY),
         limit=",".join(hosts),
-        envvars={key: value for key, value in ansible_env().items() if key.startswith(("ANSIBLE_", "CONTAINERS_"))},
+        envvars={
+            key: value for key, value in ansible_env().items() if key.startswith(("ANSIBLE_", "CONTAINERS_"))
+        },
         quiet=False,
     )
 
