@@ -1,0 +1,187 @@
+#!/usr/bin/python3
+"""Is this moment inside the maintenance window of this school?
+
+The one place that answers it, for the controller (the fleet runner) and for the school servers,
+where this file is installed as /usr/local/lib/schoolfleet/maintenance-window and called by every
+synchronisation unit as its ExecCondition=. Standard library only, for that reason.
+
+A moment is inside the window when, in Paris time, it falls
+- on a French public holiday or during the school holidays of the school's zone (whole days), or
+- on a day without school (Saturdays, Sundays, and any day absent from the school hours), or
+- outside the school hours of that weekday: evenings and nights, and Wednesday afternoons since
+  Wednesday classes end at noon.
+
+Command line (exit status for systemd's ExecCondition=: 0 run, 1 skip, 255 error):
+    maintenance-window --calendar FILE [--at ISO-8601] [--for-minutes N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# The school day with the before- and after-school care that uses the same network: the window
+# opens when the last child has left and closes before the first one arrives.
+DEFAULT_SCHOOL_HOURS: Mapping[str, tuple[str, str]] = {
+    "mon": ("07:00", "19:00"),
+    "tue": ("07:00", "19:00"),
+    "wed": ("07:00", "12:30"),
+    "thu": ("07:00", "19:00"),
+    "fri": ("07:00", "19:00"),
+}
+
+EXIT_RUN = 0
+EXIT_SKIP = 1
+EXIT_ERROR = 255
+
+
+@dataclass(frozen=True)
+class SchoolCalendar:
+    """The closed days of one school and its weekly school hours (Paris wall-clock time)."""
+
+    zone: str
+    valid_from: dt.date
+    valid_until: dt.date
+    public_holidays: Mapping[dt.date, str] = field(default_factory=dict)
+    # (first day, last day, name), both ends included, as published for the zone.
+    school_holidays: Sequence[tuple[dt.date, dt.date, str]] = ()
+    school_hours: Mapping[str, tuple[dt.time, dt.time]] = field(default_factory=dict)
+
+    def covers(self, day: dt.date) -> bool:
+        """Whether the holiday data reaches this day (beyond it only the weekly hours apply)."""
+        return self.valid_from <= day <= self.valid_until
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "zone": self.zone,
+            "timezone": str(PARIS),
+            "valid_from": self.valid_from.isoformat(),
+            "valid_until": self.valid_until.isoformat(),
+            "school_hours": {
+                day: [start.strftime("%H:%M"), end.strftime("%H:%M")]
+                for day, (start, end) in sorted(self.school_hours.items(), key=lambda i: WEEKDAYS.index(i[0]))
+            },
+            "public_holidays": {day.isoformat(): name for day, name in sorted(self.public_holidays.items())},
+            "school_holidays": [
+                [first.isoformat(), last.isoformat(), name] for first, last, name in self.school_holidays
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> SchoolCalendar:
+        hours = data.get("school_hours", {})
+        publics = data.get("public_holidays", {})
+        periods = data.get("school_holidays", [])
+        if not isinstance(hours, dict) or not isinstance(publics, dict) or not isinstance(periods, list):
+            raise ValueError("school_hours and public_holidays must be objects, school_holidays a list")
+        return cls(
+            zone=str(data["zone"]),
+            valid_from=dt.date.fromisoformat(str(data["valid_from"])),
+            valid_until=dt.date.fromisoformat(str(data["valid_until"])),
+            public_holidays={dt.date.fromisoformat(day): str(name) for day, name in publics.items()},
+            school_holidays=[
+                (dt.date.fromisoformat(first), dt.date.fromisoformat(last), str(name))
+                for first, last, name in periods
+            ],
+            school_hours=parse_school_hours(hours),
+        )
+
+
+def parse_school_hours(hours: Mapping[str, Sequence[str]]) -> dict[str, tuple[dt.time, dt.time]]:
+    """{"mon": ["07:00", "19:00"], ...} -> times; a day left out has no school at all."""
+    parsed: dict[str, tuple[dt.time, dt.time]] = {}
+    for day, span in hours.items():
+        if day not in WEEKDAYS:
+            raise ValueError(f"unknown weekday {day!r} (expected one of {', '.join(WEEKDAYS)})")
+        start, end = (dt.time.fromisoformat(value) for value in span)
+        if end < start:
+            raise ValueError(f"school hours of {day} end before they start: {start}-{end}")
+        parsed[day] = (start, end)
+    return parsed
+
+
+def window_reason(moment: dt.datetime, calendar: SchoolCalendar) -> str | None:
+    """Why `moment` is inside the school's maintenance window, or None when it is not.
+
+    The decision of the whole fleet: every other function and every timer calls this one.
+    """
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        # A naive time would silently be read as UTC on one machine and local time on another.
+        raise ValueError(f"a moment needs a time zone: {moment.isoformat()}")
+    local = moment.astimezone(PARIS)
+    day = local.date()
+    if day in calendar.public_holidays:
+        return f"public holiday ({calendar.public_holidays[day]})"
+    for first, last, name in calendar.school_holidays:
+        if first <= day <= last:
+            return f"school holidays of zone {calendar.zone} ({name})"
+    weekday = WEEKDAYS[local.weekday()]
+    hours = calendar.school_hours.get(weekday)
+    if hours is None:
+        return f"no school on {weekday}"
+    start, end = hours
+    wall = local.time().replace(tzinfo=None)
+    if wall < start:
+        return f"before school ({weekday} before {start:%H:%M})"
+    if wall >= end:
+        return f"after school ({weekday} from {end:%H:%M})"
+    return None
+
+
+def in_window(moment: dt.datetime, calendar: SchoolCalendar) -> bool:
+    return window_reason(moment, calendar) is not None
+
+
+def load_calendar(path: Path) -> SchoolCalendar:
+    return SchoolCalendar.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Exit 0 inside the school's maintenance window, 1 outside.")
+    parser.add_argument("--calendar", type=Path, required=True, help="the school's calendar (JSON)")
+    parser.add_argument("--at", help="an ISO 8601 moment with its offset (default: now)")
+    parser.add_argument(
+        "--for-minutes",
+        type=int,
+        default=0,
+        help="also require the window to be open that many minutes later (room for the job to finish)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        calendar = load_calendar(args.calendar)
+        moment = dt.datetime.fromisoformat(args.at) if args.at else dt.datetime.now(dt.UTC)
+        reason = window_reason(moment, calendar)
+        later = moment + dt.timedelta(minutes=args.for_minutes)
+        reason_later = window_reason(later, calendar) if args.for_minutes else reason
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        print(f"maintenance-window: cannot decide: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    local = moment.astimezone(PARIS).isoformat(timespec="minutes")
+    if not calendar.covers(moment.astimezone(PARIS).date()):
+        # Weekly hours still protect the school day; holidays are unknown until the data is renewed.
+        print(
+            f"maintenance-window: warning: the holiday calendar ends on {calendar.valid_until}; "
+            "renew it (the school_sync role does) to use holidays again",
+            file=sys.stderr,
+        )
+    if reason is None:
+        print(f"outside the maintenance window at {local}: school hours")
+        return EXIT_SKIP
+    if reason_later is None:
+        print(f"the maintenance window closes within {args.for_minutes} minutes of {local}")
+        return EXIT_SKIP
+    print(f"inside the maintenance window at {local}: {reason}")
+    return EXIT_RUN
+
+
+if __name__ == "__main__":
+    sys.exit(main())
