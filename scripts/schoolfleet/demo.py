@@ -30,6 +30,8 @@ def ansible_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("ANSIBLE_CONFIG", str(ROOT / "ansible.cfg"))
     env.setdefault("CONTAINERS_CONF", str(ROOT / "scripts" / "containers.conf"))
+    # ansible-runner looks ansible-playbook up in PATH: the venv's must come first.
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
     return env
 
 
@@ -67,7 +69,9 @@ def run_playbook(playbook: str, hosts: Sequence[str]) -> ansible_runner.Runner:
         inventory=str(LAB_INVENTORY),
         limit=",".join(hosts),
         envvars={
-            key: value for key, value in ansible_env().items() if key.startswith(("ANSIBLE_", "CONTAINERS_"))
+            key: value
+            for key, value in ansible_env().items()
+            if key.startswith(("ANSIBLE_", "CONTAINERS_", "PATH"))
         },
         quiet=False,
     )

@@ -1,0 +1,309 @@
+"""Run a playbook over the fleet school by school, in waves, inside each school's maintenance window.
+
+    python -m schoolfleet.fleet PLAYBOOK [-i INVENTORY] [--limit PATTERN] [--concurrency N]
+                                [--retries N] [--force] [--at ISO-8601] [--report-dir DIR]
+
+One job per school (its servers and devices the playbook targets), so one school's failure never
+stops another. Waves follow the communes: a commune's schools run together, `--concurrency` at a
+time, and the next commune starts when the wave is over, so a bad change shows up on a few schools
+first. A school outside its maintenance window is skipped unless `--force`; unreachable schools
+(switched off, network down) are retried, task failures are not (running them again changes
+nothing). The report lists per school: result, changed tasks, failures with their message, duration,
+on the terminal and as JSON and Markdown in the report directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from schoolfleet.lab import PROJECT_ROOT
+from schoolfleet.maintenance.school_calendar import build_calendar
+from schoolfleet.maintenance.window import PARIS, SchoolCalendar, window_reason
+
+DEFAULT_INVENTORY = PROJECT_ROOT / "inventories" / "demo" / "hosts.yml"
+ANSIBLE_BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class SchoolJob:
+    """The hosts of one school that the run targets."""
+
+    key: str
+    name: str
+    commune: str
+    zone: str | None
+    hosts: tuple[str, ...]
+
+
+@dataclass
+class SchoolResult:
+    key: str
+    name: str
+    commune: str
+    result: str = "pending"  # ok, changed, failed, unreachable, skipped
+    changed: int = 0
+    failures: list[str] = field(default_factory=list)
+    duration: float = 0.0
+    attempts: int = 0
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What one ansible-playbook run over one school gave."""
+
+    ok: bool
+    unreachable: bool
+    changed: int
+    failures: list[str]
+
+
+def plan_jobs(inventory: Mapping[str, Any], targeted: Iterable[str]) -> list[SchoolJob]:
+    """Group the targeted hosts by school, from the register's `fleet_school` host variable.
+
+    Hosts outside any school (the central and datacenter servers) form one job each.
+    """
+    hostvars: Mapping[str, Mapping[str, Any]] = inventory.get("_meta", {}).get("hostvars", {})
+    by_school: dict[str, dict[str, Any]] = {}
+    for host in sorted(targeted):
+        school = hostvars.get(host, {}).get("fleet_school") or {}
+        uai = school.get("uai")
+        key = f"school_{str(uai).lower()}" if uai else host
+        entry = by_school.setdefault(
+            key,
+            {
+                "name": school.get("name", host),
+                "commune": str(school.get("commune_name") or school.get("commune") or "(authority)"),
+                "zone": school.get("zone"),
+                "hosts": [],
+            },
+        )
+        entry["hosts"].append(host)
+    return [
+        SchoolJob(key, str(e["name"]), e["commune"], e["zone"], tuple(e["hosts"]))
+        for key, e in by_school.items()
+    ]
+
+
+def waves(jobs: Sequence[SchoolJob]) -> list[list[SchoolJob]]:
+    """One wave per commune, the authority's own servers first (the schools depend on them)."""
+    grouped: dict[str, list[SchoolJob]] = {}
+    for job in jobs:
+        grouped.setdefault(job.commune, []).append(job)
+    order = sorted(grouped, key=lambda commune: (commune != "(authority)", commune))
+    return [sorted(grouped[commune], key=lambda job: job.key) for commune in order]
+
+
+def outside_window(job: SchoolJob, moment: dt.datetime, calendars: dict[str, SchoolCalendar]) -> str | None:
+    """Why the school may not be touched now, or None when it may."""
+    if job.zone is None:
+        return None  # Not a school: the authority's servers have no school hours.
+    if job.zone not in calendars:
+        calendars[job.zone] = build_calendar(job.zone, moment.year - 1)
+    if window_reason(moment, calendars[job.zone]) is None:
+        return f"outside the maintenance window at {moment.astimezone(PARIS):%a %d %b %H:%M}"
+    return None
+
+
+def run_with_runner(
+    playbook: Path, inventory: Path, hosts: Sequence[str], extra: Sequence[str]
+) -> RunOutcome:
+    """One ansible-playbook run through ansible-runner, summarised."""
+    import ansible_runner  # Imported here: the planning half of this module runs without it.
+
+    with tempfile.TemporaryDirectory(prefix="fleet-") as private:
+        runner = ansible_runner.run(
+            private_data_dir=private,
+            project_dir=str(PROJECT_ROOT),
+            playbook=str(playbook),
+            inventory=str(inventory),
+            limit=",".join(hosts),
+            cmdline=" ".join(extra) or None,
+            # ansible-runner looks ansible-playbook up in PATH: the venv's must come first.
+            envvars={
+                "ANSIBLE_CONFIG": str(PROJECT_ROOT / "ansible.cfg"),
+                "PATH": f"{ANSIBLE_BIN}:{os.environ.get('PATH', '')}",
+            },
+            quiet=True,
+        )
+        failures: list[str] = []
+        for event in runner.events:
+            if event.get("event") in {"runner_on_failed", "runner_on_unreachable"}:
+                data = event.get("event_data", {})
+                if data.get("ignore_errors"):
+                    continue
+                message = str((data.get("res") or {}).get("msg", "")).strip().splitlines()
+                failures.append(f"{data.get('host')}: {data.get('task')}: {message[0] if message else ''}")
+        stats = runner.stats or {}
+        return RunOutcome(
+            ok=runner.rc == 0,
+            unreachable=bool(stats.get("dark")),
+            changed=sum((stats.get("changed") or {}).values()),
+            failures=failures,
+        )
+
+
+Runner = Callable[[Sequence[str]], RunOutcome]
+
+
+def run_job(job: SchoolJob, runner: Runner, retries: int, pause: float) -> SchoolResult:
+    result = SchoolResult(job.key, job.name, job.commune)
+    started = time.monotonic()
+    for attempt in range(1, retries + 2):
+        result.attempts = attempt
+        outcome = runner(job.hosts)
+        result.changed, result.failures = outcome.changed, outcome.failures
+        if outcome.ok:
+            result.result = "changed" if outcome.changed else "ok"
+            break
+        result.result = "unreachable" if outcome.unreachable else "failed"
+        if not outcome.unreachable or attempt > retries:
+            break
+        time.sleep(pause * attempt)
+    result.duration = round(time.monotonic() - started, 1)
+    return result
+
+
+def run_fleet(
+    jobs: Sequence[SchoolJob],
+    runner: Runner,
+    *,
+    moment: dt.datetime,
+    force: bool = False,
+    concurrency: int = 4,
+    retries: int = 2,
+    pause: float = 10.0,
+    progress: Callable[[str], None] = print,
+) -> list[SchoolResult]:
+    calendars: dict[str, SchoolCalendar] = {}
+    results: list[SchoolResult] = []
+    total = len(jobs)
+    for wave in waves(jobs):
+        todo: list[SchoolJob] = []
+        for job in wave:
+            reason = None if force else outside_window(job, moment, calendars)
+            if reason:
+                results.append(SchoolResult(job.key, job.name, job.commune, result="skipped", note=reason))
+                progress(f"[{len(results)}/{total}] {job.key:24} skipped: {reason}")
+            else:
+                todo.append(job)
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            futures = [pool.submit(run_job, job, runner, retries, pause) for job in todo]
+            for future in as_completed(futures):
+                done = future.result()
+                results.append(done)
+                progress(
+                    f"[{len(results)}/{total}] {done.key:24} {done.result:11} changed={done.changed:<3} "
+                    f"{done.duration:6.1f} s ({done.commune})"
+                )
+        # A wave that failed everywhere is a bad change, not a bad school: stop before the next one.
+        ran = [r for r in results if r.key in {job.key for job in todo}]
+        if ran and len(ran) > 1 and all(r.result == "failed" for r in ran):
+            for job in (j for later in waves(jobs) for j in later if j.key not in {r.key for r in results}):
+                results.append(
+                    SchoolResult(
+                        job.key, job.name, job.commune, result="skipped", note="stopped: wave failed"
+                    )
+                )
+            progress("every school of the last wave failed: the run stops here")
+            break
+    return results
+
+
+def render_markdown(results: Sequence[SchoolResult], title: str) -> str:
+    counts = {state: sum(r.result == state for r in results) for state in sorted({r.result for r in results})}
+    lines = [
+        f"# {title}",
+        "",
+        ", ".join(f"{n} {state}" for state, n in counts.items()),
+        "",
+        "| school | commune | result | changed | duration (s) | failures |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in sorted(results, key=lambda r: (r.result not in {"failed", "unreachable"}, r.commune, r.key)):
+        failures = "<br>".join(f.replace("|", "\\|") for f in r.failures) or r.note
+        lines.append(
+            f"| {r.key} ({r.name}) | {r.commune} | {r.result} | {r.changed} | {r.duration} | {failures} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_report(results: Sequence[SchoolResult], directory: Path, title: str) -> tuple[Path, Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = directory / "fleet-report.json", directory / "fleet-report.md"
+    payload = {"title": title, "schools": [asdict(r) for r in results]}
+    for path, text in ((json_path, json.dumps(payload, indent=2, ensure_ascii=False)),
+                       (md_path, render_markdown(results, title))):  # fmt: skip
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    return json_path, md_path
+
+
+def inventory_listing(inventory: Path, limit: str | None) -> tuple[dict[str, Any], list[str]]:
+    """The inventory as Ansible sees it, and the hosts `limit` selects."""
+    cmd = [str(ANSIBLE_BIN / "ansible-inventory"), "-i", str(inventory), "--list"]
+    listing = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
+    if listing.returncode != 0:
+        raise SystemExit(f"fleet: ansible-inventory failed: {listing.stderr.strip()}")
+    pattern = limit or "all"
+    hosts = subprocess.run(
+        [str(ANSIBLE_BIN / "ansible"), pattern, "-i", str(inventory), "--list-hosts"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if hosts.returncode != 0:
+        raise SystemExit(f"fleet: cannot resolve {pattern!r}: {hosts.stderr.strip()}")
+    return json.loads(listing.stdout), [h.strip() for h in hosts.stdout.splitlines()[1:] if h.strip()]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fleet", description=__doc__.splitlines()[0])
+    parser.add_argument("playbook", type=Path)
+    parser.add_argument("-i", "--inventory", type=Path, default=DEFAULT_INVENTORY)
+    parser.add_argument("-l", "--limit", help="an Ansible host pattern: a commune, a school, a host")
+    parser.add_argument("--concurrency", type=int, default=4, help="schools run at once within a wave")
+    parser.add_argument("--retries", type=int, default=2, help="retries of unreachable schools")
+    parser.add_argument("--force", action="store_true", help="ignore the maintenance windows")
+    parser.add_argument("--at", help="decide the windows for this ISO 8601 moment instead of now")
+    parser.add_argument("--report-dir", type=Path, default=PROJECT_ROOT / "out" / "fleet")
+    parser.add_argument("extra", nargs="*", help="extra ansible-playbook arguments, after --")
+    args = parser.parse_args(argv)
+    moment = dt.datetime.fromisoformat(args.at) if args.at else dt.datetime.now(PARIS)
+    inventory, targeted = inventory_listing(args.inventory, args.limit)
+    jobs = plan_jobs(inventory, targeted)
+    playbook = args.playbook.resolve()
+
+    def runner(hosts: Sequence[str]) -> RunOutcome:
+        return run_with_runner(playbook, args.inventory.resolve(), hosts, args.extra)
+
+    results = run_fleet(
+        jobs, runner, moment=moment, force=args.force, concurrency=args.concurrency, retries=args.retries
+    )
+    title = f"{playbook.name} on {len(jobs)} schools, {moment.astimezone(PARIS):%Y-%m-%d %H:%M}"
+    json_path, md_path = write_report(results, args.report_dir, title)
+    failed = [r for r in results if r.result in {"failed", "unreachable"}]
+    print(
+        f"\n{title}: {len(results) - len(failed)} fine, {len(failed)} failed. Report: {md_path}, {json_path}"
+    )
+    for r in failed:
+        print(f"  {r.key} ({r.commune}): {r.result}: {'; '.join(r.failures) or r.note}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

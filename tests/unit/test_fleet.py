@@ -1,0 +1,138 @@
+"""The fleet runner: planning per school, waves, windows, retries, reports, and one real run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from schoolfleet import fleet
+from schoolfleet.maintenance.window import PARIS
+
+INVENTORY = {
+    "_meta": {
+        "hostvars": {
+            "central": {},
+            "pasteur-srv": {
+                "fleet_school": {"uai": "0690001A", "name": "Pasteur", "commune": "Aulnay", "zone": "A"}
+            },
+            "pasteur-sw1": {
+                "fleet_school": {"uai": "0690001A", "name": "Pasteur", "commune": "Aulnay", "zone": "A"}
+            },
+            "ferry-srv": {
+                "fleet_school": {"uai": "0690002B", "name": "Ferry", "commune": "Brindas", "zone": "A"}
+            },
+            "curie-srv": {
+                "fleet_school": {"uai": "0690003C", "name": "Curie", "commune": "Aulnay", "zone": "A"}
+            },
+        }
+    }
+}
+# Tuesday 24 November 2026: a school day of zone A.
+SCHOOL_DAY_MORNING = dt.datetime(2026, 11, 24, 10, 0, tzinfo=PARIS)
+SCHOOL_DAY_EVENING = dt.datetime(2026, 11, 24, 20, 30, tzinfo=PARIS)
+
+
+def jobs() -> list[fleet.SchoolJob]:
+    return fleet.plan_jobs(INVENTORY, INVENTORY["_meta"]["hostvars"])
+
+
+def test_hosts_are_grouped_by_school_and_waves_follow_communes() -> None:
+    planned = {job.key: job.hosts for job in jobs()}
+    assert planned == {
+        "central": ("central",),
+        "school_0690001a": ("pasteur-srv", "pasteur-sw1"),
+        "school_0690002b": ("ferry-srv",),
+        "school_0690003c": ("curie-srv",),
+    }
+    order = [[job.key for job in wave] for wave in fleet.waves(jobs())]
+    assert order == [["central"], ["school_0690001a", "school_0690003c"], ["school_0690002b"]]
+
+
+class FakeRunner:
+    """Answers per host from a script of outcomes and records what was run."""
+
+    def __init__(self, script: dict[str, list[fleet.RunOutcome]]) -> None:
+        self.script = script
+        self.calls: list[tuple[str, ...]] = []
+
+    def __call__(self, hosts: Sequence[str]) -> fleet.RunOutcome:
+        self.calls.append(tuple(hosts))
+        outcomes = self.script.get(hosts[0], [])
+        return (
+            outcomes.pop(0)
+            if outcomes
+            else fleet.RunOutcome(ok=True, unreachable=False, changed=0, failures=[])
+        )
+
+
+def run(runner: FakeRunner, moment: dt.datetime, force: bool = False) -> dict[str, fleet.SchoolResult]:
+    results = fleet.run_fleet(jobs(), runner, moment=moment, force=force, pause=0, progress=lambda line: None)
+    return {r.key: r for r in results}
+
+
+def test_schools_are_left_alone_during_school_hours_unless_forced() -> None:
+    runner = FakeRunner({})
+    results = run(runner, SCHOOL_DAY_MORNING)
+    assert runner.calls == [("central",)]
+    assert results["school_0690002b"].result == "skipped"
+    assert "outside the maintenance window" in results["school_0690002b"].note
+    forced = FakeRunner({})
+    assert run(forced, SCHOOL_DAY_MORNING, force=True)["school_0690002b"].result == "ok"
+    assert len(forced.calls) == 4
+
+
+def test_unreachable_schools_are_retried_and_task_failures_are_not() -> None:
+    down = fleet.RunOutcome(
+        ok=False, unreachable=True, changed=0, failures=["ferry-srv: Gathering Facts: timeout"]
+    )
+    broken = fleet.RunOutcome(ok=False, unreachable=False, changed=1, failures=["curie-srv: apt: no package"])
+    fine = fleet.RunOutcome(ok=True, unreachable=False, changed=3, failures=[])
+    runner = FakeRunner({"ferry-srv": [down, fine], "curie-srv": [broken]})
+    results = run(runner, SCHOOL_DAY_EVENING)
+    assert (results["school_0690002b"].result, results["school_0690002b"].attempts) == ("changed", 2)
+    assert results["school_0690002b"].changed == 3
+    assert (results["school_0690003c"].result, results["school_0690003c"].attempts) == ("failed", 1)
+    assert results["school_0690003c"].failures == ["curie-srv: apt: no package"]
+
+
+def test_a_wave_failing_everywhere_stops_the_run() -> None:
+    broken = fleet.RunOutcome(ok=False, unreachable=False, changed=0, failures=["bad template"])
+    runner = FakeRunner({"pasteur-srv": [broken], "curie-srv": [broken]})
+    results = run(runner, SCHOOL_DAY_EVENING)
+    assert results["school_0690002b"].result == "skipped"
+    assert results["school_0690002b"].note == "stopped: wave failed"
+    assert ("ferry-srv",) not in runner.calls
+
+
+def test_report_lists_failures_first(tmp_path: Path) -> None:
+    results = [
+        fleet.SchoolResult("school_a", "A", "Aulnay", result="ok", duration=1.0),
+        fleet.SchoolResult("school_b", "B", "Brindas", result="failed", failures=["b-srv: x | y"]),
+    ]
+    json_path, md_path = fleet.write_report(results, tmp_path, "site.yml")
+    rows = [line for line in md_path.read_text().splitlines() if line.startswith("| school_")]
+    assert rows[0].startswith("| school_b (B) | Brindas | failed |")
+    assert "x \\| y" in rows[0]
+    assert json.loads(json_path.read_text())["schools"][1]["failures"] == ["b-srv: x | y"]
+
+
+def test_a_real_run_counts_changes_and_reads_failure_messages(tmp_path: Path) -> None:
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        "all:\n  hosts:\n    good: {ansible_connection: local}\n    bad: {ansible_connection: local}\n"
+        "  vars: {ansible_python_interpreter: '{{ ansible_playbook_python }}'}\n"
+    )
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.command: 'true'\n"
+        "    - ansible.builtin.fail: {msg: 'the bad host fails here'}\n"
+        "      when: inventory_hostname == 'bad'\n"
+    )
+    good = fleet.run_with_runner(playbook, inventory, ["good"], [])
+    assert (good.ok, good.changed, good.failures) == (True, 1, [])
+    bad = fleet.run_with_runner(playbook, inventory, ["bad"], [])
+    assert not bad.ok and not bad.unreachable
+    assert bad.failures == ["bad: ansible.builtin.fail: the bad host fails here"]
