@@ -1,0 +1,231 @@
+"""`members/*.yml`: one file per member (a commune, or a SIVOS), with its convention and schools."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import yaml
+
+from schoolfleet.register.errors import Problems
+from schoolfleet.register.model import (
+    Commune,
+    Convention,
+    Equipment,
+    EquipmentKind,
+    Licence,
+    Member,
+    MemberKind,
+    School,
+    SchoolKind,
+    Source,
+    Zone,
+)
+from schoolfleet.register.nodes import Fields
+from schoolfleet.register.patterns import ASSET_TAG, INSEE, PACK_NAME, SIVOS_CODE
+from schoolfleet.register.uai import uai_problem
+
+_SCHOOL_FIELDS = ("uai", "name", "kind", "zone", "pupils", "teachers", "block", "equipment")
+_EQUIPMENT_FIELDS = ("tag", "kind", "model", "serial", "installed")
+_E = TypeVar("_E", SchoolKind, Zone, EquipmentKind)
+
+
+def parse_member(node: yaml.Node, file: str, problems: Problems) -> Member | None:
+    top = Fields.of(node, file, "", problems, "a member (commune or sivos)")
+    if top is None:
+        return None
+    kinds = [kind for kind in MemberKind if top.has(kind.value)]
+    if len(kinds) != 1:
+        top.problem(None, "", "a member file starts with either `commune:` or `sivos:`")
+        top.check(("convention", "schools"), ("commune", "sivos", "options"))
+        return None
+    kind = kinds[0]
+    top.check((kind.value, "convention", "schools"), ("options",))
+    identity = _commune(top) if kind is MemberKind.COMMUNE else _sivos(top, problems)
+    convention = _convention(top)
+    options = top.mapping("options", "the convention's options", required=False)
+    wifi = False
+    if options is not None:
+        options.check((), ("wifi",))
+        wifi = options.boolean("wifi", default=False)
+    home = identity[2][0].insee if identity is not None and kind is MemberKind.COMMUNE else None
+    schools = tuple(
+        school
+        for path, school_node in top.items("schools", "schools")
+        if (school := _school(school_node, file, path, problems, home)) is not None
+    )
+    if identity is None or convention is None:
+        return None
+    code, name, communes = identity
+    return Member(kind, code, name, communes, convention, wifi, schools, Source(file, top.line, top.path))
+
+
+def _commune(top: Fields) -> tuple[str, str, tuple[Commune, ...]] | None:
+    fields = top.mapping("commune", "the commune")
+    if fields is None:
+        return None
+    fields.check(("insee", "name"))
+    insee = fields.text("insee", pattern=INSEE, what="an INSEE commune code (five characters)")
+    name = fields.text("name")
+    if insee is None or name is None:
+        return None
+    return insee, name, (Commune(insee, name),)
+
+
+def _sivos(top: Fields, problems: Problems) -> tuple[str, str, tuple[Commune, ...]] | None:
+    fields = top.mapping("sivos", "the SIVOS")
+    if fields is None:
+        return None
+    fields.check(("code", "name", "communes"))
+    code = fields.text("code", pattern=SIVOS_CODE, what="a code (lowercase letters, digits, hyphens)")
+    name = fields.text("name")
+    communes: list[Commune] = []
+    for path, node in fields.items("communes", "communes"):
+        commune = Fields.of(node, fields.file, path, problems, "a commune")
+        if commune is None:
+            continue
+        commune.check(("insee", "name"))
+        insee = commune.text("insee", pattern=INSEE, what="an INSEE commune code (five characters)")
+        commune_name = commune.text("name")
+        if insee is not None and commune_name is not None:
+            communes.append(Commune(insee, commune_name))
+    if code is None or name is None or not communes:
+        return None
+    return code, name, tuple(communes)
+
+
+def _convention(top: Fields) -> Convention | None:
+    fields = top.mapping("convention", "the convention")
+    if fields is None:
+        return None
+    fields.check(("reference", "joined"), ("left",))
+    reference = fields.text("reference")
+    joined = fields.date("joined")
+    left = fields.date("left", required=False)
+    if joined is not None and left is not None and left < joined:
+        fields.problem(fields.node("left"), "left", f"left {left} before joining {joined}")
+        return None
+    if reference is None or joined is None:
+        return None
+    return Convention(reference, joined, left)
+
+
+def _school(node: yaml.Node, file: str, path: str, problems: Problems, home: str | None) -> School | None:
+    fields = Fields.of(node, file, path, problems, "a school")
+    if fields is None:
+        return None
+    # A commune's schools are in the commune unless said otherwise; a SIVOS must say which commune.
+    commune_field = ("commune",) if home is None else ()
+    fields.check(_SCHOOL_FIELDS + commune_field, ("software",) + (("commune",) if home else ()))
+    uai = fields.text("uai", what="a UAI")
+    if uai is not None and (message := uai_problem(uai)) is not None:
+        fields.problem(fields.node("uai"), "uai", message)
+        uai = None
+    name = fields.text("name")
+    kind = _choice(fields, "kind", SchoolKind)
+    commune = (
+        fields.text("commune", required=home is None, pattern=INSEE, what="an INSEE commune code") or home
+    )
+    zone = _choice(fields, "zone", Zone)
+    pupils = fields.integer("pupils")
+    teachers = fields.integer("teachers")
+    block = fields.integer("block")
+    packs, licences = _software(fields, problems)
+    equipment = tuple(
+        item
+        for item_path, item_node in fields.items("equipment", "devices")
+        if (item := _equipment(item_node, file, item_path, problems)) is not None
+    )
+    if (
+        uai is None
+        or name is None
+        or kind is None
+        or commune is None
+        or zone is None
+        or pupils is None
+        or teachers is None
+        or block is None
+    ):
+        return None
+    return School(
+        uai,
+        name,
+        kind,
+        commune,
+        zone,
+        pupils,
+        teachers,
+        block,
+        packs,
+        licences,
+        equipment,
+        Source(file, fields.line, fields.path),
+    )
+
+
+def _choice(fields: Fields, name: str, enum: type[_E]) -> _E | None:
+    text = fields.text(name)
+    if text is None:
+        return None
+    try:
+        return enum(text)
+    except ValueError:
+        choices = ", ".join(member.value for member in enum)
+        fields.problem(fields.node(name), name, f"unknown {name} {text!r} (expected one of: {choices})")
+        return None
+
+
+def _software(school: Fields, problems: Problems) -> tuple[tuple[str, ...], tuple[Licence, ...]]:
+    fields = school.mapping("software", "the school's software", required=False)
+    if fields is None:
+        return (), ()
+    fields.check((), ("packs", "licences"))
+    packs: list[str] = []
+    for path, node in fields.items("packs", "software pack names", required=False):
+        if isinstance(node, yaml.ScalarNode) and PACK_NAME.match(node.value):
+            packs.append(node.value)
+        else:
+            problems.add(fields.file, node.start_mark.line + 1, path, "expected a software pack name")
+    licences: list[Licence] = []
+    for path, node in fields.items("licences", "licences", required=False):
+        licence = Fields.of(node, fields.file, path, problems, "a licence")
+        if licence is None:
+            continue
+        licence.check(("product", "seats", "start"), ("end",))
+        product = licence.text("product")
+        seats = licence.integer("seats", minimum=1)
+        start = licence.date("start")
+        end = licence.date("end", required=False)
+        if start is not None and end is not None and end < start:
+            licence.problem(licence.node("end"), "end", f"ends {end} before it starts {start}")
+        elif product is not None and seats is not None and start is not None:
+            licences.append(
+                Licence(product, seats, start, end, Source(fields.file, licence.line, licence.path))
+            )
+    return tuple(packs), tuple(licences)
+
+
+def _equipment(node: yaml.Node, file: str, path: str, problems: Problems) -> Equipment | None:
+    fields = Fields.of(node, file, path, problems, "a device")
+    if fields is None:
+        return None
+    kind = _choice(fields, "kind", EquipmentKind)
+    if kind is not None and kind.numbered:
+        fields.check((*_EQUIPMENT_FIELDS, "unit"), ("retired",))
+    else:
+        fields.check(_EQUIPMENT_FIELDS, ("retired",))
+    tag = fields.text("tag", pattern=ASSET_TAG, what="an asset tag (capitals, digits, hyphens)")
+    model = fields.text("model")
+    serial = fields.text("serial")
+    installed = fields.date("installed")
+    retired = fields.date("retired", required=False)
+    unit = fields.integer("unit", minimum=1) if kind is not None and kind.numbered else None
+    if installed is not None and retired is not None and retired < installed:
+        fields.problem(fields.node("retired"), "retired", f"retired {retired} before installed {installed}")
+        return None
+    if tag is None or kind is None or model is None or serial is None or installed is None:
+        return None
+    if kind.numbered and unit is None:
+        return None
+    return Equipment(
+        tag, kind, model, serial, installed, retired, unit, Source(file, fields.line, fields.path)
+    )

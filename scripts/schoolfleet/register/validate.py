@@ -1,0 +1,208 @@
+"""Checks across records and files: what no single field can tell is wrong.
+
+Duplicates (UAI, asset tag, hostname, address, member), schools in unknown communes, address blocks
+that overlap or fall outside the supernet, devices beyond the plan's ranges, unknown software packs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import netaddr
+
+from schoolfleet.register.addressing import block_size, max_units
+from schoolfleet.register.errors import Problems
+from schoolfleet.register.model import Authority, Equipment, EquipmentKind, Member, MemberKind, Source
+from schoolfleet.register.naming import hostname
+
+
+def check_register(authority: Authority | None, members: list[Member], problems: Problems) -> None:
+    _check_members(members, problems)
+    _check_schools(authority, members, problems)
+    _check_tags(authority, members, problems)
+    _check_hostnames(authority, members, problems)
+    if authority is not None:
+        _check_blocks(authority, members, problems)
+        _check_servers(authority, problems)
+
+
+def _at(problems: Problems, source: Source, field: str, message: str) -> None:
+    problems.add(source.file, source.line, source.field(field), message)
+
+
+def _first(seen: dict[str, Source], key: str, source: Source) -> Source | None:
+    """The earlier record with the same key, if any; else remember this one."""
+    earlier = seen.get(key)
+    if earlier is None:
+        seen[key] = source
+    return earlier
+
+
+def _check_members(members: list[Member], problems: Problems) -> None:
+    codes: dict[str, Source] = {}
+    names: dict[str, tuple[str, Source]] = {}
+    for member in members:
+        if (earlier := _first(codes, f"{member.kind}:{member.code}", member.source)) is not None:
+            field = "commune.insee" if member.kind is MemberKind.COMMUNE else "sivos.code"
+            _at(problems, member.source, field, f"{member.code} is already a member in {earlier}")
+        for commune in member.communes:
+            known = names.setdefault(commune.insee, (commune.name, member.source))
+            if known[0] != commune.name:
+                _at(
+                    problems,
+                    member.source,
+                    "communes",
+                    f"commune {commune.insee} is named {commune.name!r} here "
+                    f"but {known[0]!r} in {known[1].file}",
+                )
+
+
+def _check_schools(authority: Authority | None, members: list[Member], problems: Problems) -> None:
+    known_communes = {commune.insee for member in members for commune in member.communes}
+    packs = authority.software_packs if authority is not None else None
+    uais: dict[str, Source] = {}
+    for member in members:
+        own = {commune.insee for commune in member.communes}
+        for school in member.schools:
+            source = school.source
+            if (earlier := _first(uais, school.uai, source)) is not None:
+                _at(problems, source, "uai", f"duplicate UAI {school.uai} (also at {earlier})")
+            if member.kind is MemberKind.SIVOS and school.commune not in own:
+                _at(
+                    problems,
+                    source,
+                    "commune",
+                    f"school {school.uai} is in commune {school.commune}, not one of the SIVOS's communes "
+                    f"({', '.join(sorted(own))})",
+                )
+            elif school.commune not in known_communes:
+                _at(
+                    problems, source, "commune", f"school {school.uai} is in unknown commune {school.commune}"
+                )
+            if packs is not None:
+                for pack in school.packs:
+                    if pack not in packs:
+                        _at(problems, source, "software.packs", f"unknown software pack {pack!r}")
+            if not member.wifi:
+                for item in school.equipment:
+                    if item.kind is EquipmentKind.WIFI_AP:
+                        _at(
+                            problems,
+                            item.source,
+                            "kind",
+                            f"Wi-Fi access point {item.tag} at a school whose member has no Wi-Fi option",
+                        )
+
+
+def _check_tags(authority: Authority | None, members: list[Member], problems: Problems) -> None:
+    tags: dict[str, Source] = {}
+    if authority is not None:
+        for server in authority.servers:
+            _first(tags, server.tag, server.source)
+    for member in members:
+        for school in member.schools:
+            for item in school.equipment:
+                if (earlier := _first(tags, item.tag, item.source)) is not None:
+                    _at(problems, item.source, "tag", f"duplicate asset tag {item.tag} (also at {earlier})")
+
+
+def _overlap(a: Equipment, b: Equipment) -> bool:
+    """Whether two devices are in service on some common day."""
+    a_end, b_end = a.retired, b.retired
+    return (b_end is None or a.installed < b_end) and (a_end is None or b.installed < a_end)
+
+
+def _check_hostnames(authority: Authority | None, members: list[Member], problems: Problems) -> None:
+    """A managed device's name is its school's and its role's: two of them in service at once clash.
+
+    A replacement keeps the name of the device it replaces, so only overlapping service periods count.
+    """
+    servers = (
+        {server.hostname: server.source for server in authority.servers} if authority is not None else {}
+    )
+    by_name: dict[str, list[Equipment]] = defaultdict(list)
+    for member in members:
+        for school in member.schools:
+            for item in school.equipment:
+                name = hostname(school.uai, item)
+                if name in servers:
+                    _at(problems, item.source, "tag", f"hostname {name} is also a server in {servers[name]}")
+                if item.kind.managed:
+                    by_name[name].append(item)
+    for name, items in by_name.items():
+        for index, item in enumerate(items):
+            clash = next((other for other in items[:index] if _overlap(item, other)), None)
+            if clash is not None:
+                field = "unit" if item.kind.numbered else "kind"
+                _at(
+                    problems,
+                    item.source,
+                    field,
+                    f"duplicate hostname {name}: {item.tag} and {clash.tag} ({clash.source}) are in service "
+                    "at the same time (retire the old one first)",
+                )
+
+
+def _check_blocks(authority: Authority, members: list[Member], problems: Problems) -> None:
+    plan = authority.plan
+    size = block_size(plan)
+    blocks: dict[int, Source] = {}
+    datacenter = plan.datacenter
+    for member in members:
+        for school in member.schools:
+            source = school.source
+            if school.block >= plan.block_count:
+                _at(
+                    problems,
+                    source,
+                    "block",
+                    f"block {school.block} is outside the supernet {plan.supernet}: it holds "
+                    f"{plan.block_count} blocks of /{plan.school_prefix} (0 to {plan.block_count - 1})",
+                )
+                continue
+            if (earlier := blocks.get(school.block)) is not None:
+                _at(
+                    problems,
+                    source,
+                    "block",
+                    f"address block {school.block} overlaps the school at {earlier} "
+                    "(each school needs its own block)",
+                )
+                continue
+            blocks[school.block] = source
+            first = int(plan.supernet.first) + school.block * size
+            if first <= datacenter.last and datacenter.first <= first + size - 1:
+                _at(
+                    problems,
+                    source,
+                    "block",
+                    f"address block {school.block} overlaps the datacenter {datacenter}",
+                )
+            for item in school.equipment:
+                if item.kind.numbered and item.unit is not None and item.unit > max_units(plan, item.kind):
+                    _at(
+                        problems,
+                        item.source,
+                        "unit",
+                        f"{item.kind} unit {item.unit} exhausts the plan: the management VLAN has room for "
+                        f"{max_units(plan, item.kind)}",
+                    )
+
+
+def _check_servers(authority: Authority, problems: Problems) -> None:
+    names: dict[str, Source] = {}
+    addresses: dict[netaddr.IPAddress, Source] = {}
+    for server in authority.servers:
+        source = server.source
+        if (earlier := _first(names, server.hostname, source)) is not None:
+            _at(problems, source, "hostname", f"duplicate hostname {server.hostname} (also at {earlier})")
+        if (other := addresses.get(server.address)) is not None:
+            _at(problems, source, "address", f"duplicate address {server.address} (also at {other})")
+        addresses.setdefault(server.address, source)
+        if server.address not in authority.plan.datacenter:
+            _at(
+                problems,
+                source,
+                "address",
+                f"{server.address} is outside the datacenter network {authority.plan.datacenter}",
+            )
