@@ -22,6 +22,7 @@ from schoolfleet.register.errors import Problems
 from schoolfleet.register.members import parse_member
 from schoolfleet.register.model import Member, Register
 from schoolfleet.register.nodes import compose_file
+from schoolfleet.register.tariffs import read_tariffs
 from schoolfleet.register.validate import check_register
 
 AUTHORITY_FILE = "authority.yml"
@@ -90,7 +91,8 @@ def load_register(root: Path | str) -> Register:
         if node is not None and (member := parse_member(node, str(path), problems)) is not None:
             members.append(member)
 
+    tariffs = read_tariffs(root / TARIFFS_DIR, str(root / TARIFFS_DIR), problems)
     check_register(authority, members, problems)
     problems.raise_if_any()
     assert authority is not None  # a missing or broken authority file is a problem raised just above
-    return Register(root, authority, tuple(members))
+    return Register(root, authority, tuple(members), tariffs)

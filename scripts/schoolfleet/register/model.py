@@ -16,6 +16,8 @@ from pathlib import Path
 
 import netaddr
 
+from schoolfleet.register.tariffs import NO_TARIFFS, Tariffs
+
 
 @dataclass(frozen=True, slots=True)
 class Source:
@@ -255,6 +257,8 @@ class Register:
     root: Path
     authority: Authority
     members: tuple[Member, ...]
+    # The billing's tariff grids (`tariffs/`, read by schoolfleet.register.tariffs); none by default.
+    tariffs: Tariffs = NO_TARIFFS
 
     def schools(self) -> Iterator[tuple[Member, School]]:
         for member in self.members:

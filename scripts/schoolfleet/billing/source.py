@@ -1,0 +1,81 @@
+"""What the billing rules count, taken from the register as `load_register` returns it.
+
+Nothing here reads a register file: the register's own loader and validator did that. This module only
+flattens members and schools into the rules' simple records:
+
+- each device is one countable under its kind (its asset tag is the reference);
+- each school's pupils are one countable of kind `pupil` whose quantity is the school's pupil count,
+  which the register records as of 1 November;
+- each software pack of a school is one `software_pack`; the register gives packs no date, so a pack
+  counts as installed when its member's convention started;
+- each licence is `specific_software` with its seats as quantity, installed on its start and held up to
+  its last day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from schoolfleet.billing.rules import Countable, Holder
+from schoolfleet.register import Member, Register, Source
+
+PUPIL = "pupil"
+SOFTWARE_PACK = "software_pack"
+SPECIFIC_SOFTWARE = "specific_software"
+
+
+def _where(source: Source) -> str:
+    return f"{source.file}:{source.line}: {source.path}" if source.path else str(source)
+
+
+def holder(member: Member) -> Holder:
+    return Holder(
+        code=member.code,
+        name=member.name,
+        kind=member.kind.value,
+        joined=member.convention.joined,
+        left=member.convention.left,
+        options=frozenset({"wifi"}) if member.wifi else frozenset(),
+    )
+
+
+def holders(register: Register) -> list[Holder]:
+    return [holder(member) for member in register.members]
+
+
+def countables(register: Register) -> Iterator[Countable]:
+    for member in register.members:
+        for school in member.schools:
+            where = _where(school.source)
+            yield Countable(f"{school.uai}/pupils", PUPIL, member.code, school.pupils, None, None, where)
+            for pack in school.packs:
+                yield Countable(
+                    f"{school.uai}/pack/{pack}",
+                    SOFTWARE_PACK,
+                    member.code,
+                    1,
+                    member.convention.joined,
+                    None,
+                    f"{where}.software.packs",
+                )
+            for licence in school.licences:
+                yield Countable(
+                    f"{school.uai}/licence/{licence.product}/{licence.start.isoformat()}",
+                    SPECIFIC_SOFTWARE,
+                    member.code,
+                    licence.seats,
+                    licence.start,
+                    # The billing rule keeps what is "not retired before" the day: the last day held.
+                    licence.end,
+                    _where(licence.source),
+                )
+            for device in school.equipment:
+                yield Countable(
+                    device.tag,
+                    device.kind.value,
+                    member.code,
+                    1,
+                    device.installed,
+                    device.retired,
+                    _where(device.source),
+                )
