@@ -1,7 +1,7 @@
 """Bill each member for what it holds on the snapshot date, from the convention register.
 
     python -m schoolfleet.billing 2026 [--snapshot 2026-11-01] [--register inventories/demo/register]
-                                       [--grid 2020] [--compare 2025] [--out DIR] [--strict]
+                                       [--grid 2020] [--compare 2025] [--out DIR]
 
 Writes facturation-<year>.csv (French spreadsheet: semicolons, UTF-8 with BOM, decimal comma),
 facturation-<year>.xlsx and facturation-<year>.ods (a sheet per member and a summary sheet whose cells
@@ -58,13 +58,13 @@ def select_grid(register: Register, day: dt.date, name: str | None) -> Grid:
     return grid
 
 
-def bill(register: Register, year: int, snapshot: dt.date, grid_name: str | None, strict: bool) -> Billing:
+def bill(register: Register, year: int, snapshot: dt.date, grid_name: str | None) -> Billing:
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise BillingError([f"year {year} is outside {FIRST_YEAR}-{LAST_YEAR}"])
     if snapshot.year != year:
         raise BillingError([f"snapshot date {snapshot} is not in billing year {year}"])
     grid = select_grid(register, snapshot, grid_name)
-    return compute(year, grid, snapshot, holders(register), countables(register), strict=strict)
+    return compute(year, grid, snapshot, holders(register), countables(register))
 
 
 def summary_text(billing: Billing, comparison: Comparison | None) -> str:
@@ -97,8 +97,6 @@ def summary_text(billing: Billing, comparison: Comparison | None) -> str:
             )
     counted = sum(billing.fleet.values())
     out.append(f"Reconciliation: {counted} units counted once each; member counts match the fleet totals.")
-    for anomaly in billing.anomalies:
-        out.append(f"ANOMALY {anomaly}")
     if comparison is not None:
         t = comparison.total
         direction = (
@@ -124,12 +122,12 @@ def run(args: argparse.Namespace) -> str:
     """Bill, write every export (all or nothing) and return the summary; raises on bad input."""
     register = load_register(args.register)
     snapshot = args.snapshot or snapshot_of(args.year)
-    billing = bill(register, args.year, snapshot, args.grid, args.strict)
+    billing = bill(register, args.year, snapshot, args.grid)
     comparison = None
     if args.compare is not None:
         if args.compare == args.year:
             raise BillingError(["--compare needs another year than the one billed"])
-        other = bill(register, args.compare, snapshot_of(args.compare), None, args.strict)
+        other = bill(register, args.compare, snapshot_of(args.compare), None)
         comparison = compare(*sorted((other, billing), key=lambda b: b.period.snapshot))
     stem = f"facturation-{args.year}"
     outputs: dict[str, Callable[[], bytes]] = {
@@ -160,7 +158,6 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--grid", help="force a tariff grid by name (it must apply on the snapshot date)")
     p.add_argument("--compare", type=int, metavar="YEAR", help="compare with another year's billing")
     p.add_argument("--out", type=Path, default=Path(), help="directory for the exports (default: .)")
-    p.add_argument("--strict", action="store_true", help="register anomalies are errors")
     return p
 
 

@@ -8,9 +8,9 @@
   that left is counted on its last day of membership (the eve of `left`), one that joined on the
   snapshot date like any other.
 - Items a grid reserves to an option (the 2020 Wi-Fi access points) are billed only to members with
-  the option. Access points held by a member without it are a register anomaly: they are priced on a
-  separate line paid by the authority, reported on the terminal and in the exports, and `strict`
-  makes them an error.
+  the option. An access point held by a member without it is an error, not a zero and not a cost
+  quietly moved to the authority: the register's validator already refuses it, and the rules refuse
+  it again for any other caller, naming the device, so the register (or the convention) gets fixed.
 - Every run reconciles: each counted thing is counted once, per-member counts add up to the fleet
   totals computed independently, and a kind the grid neither prices nor lists as not re-billed stops
   the run (an error, never a zero).
@@ -28,6 +28,22 @@ from typing import Literal
 from schoolfleet.register.tariffs import Grid, GridItem, Payer
 
 ChargeKind = Literal["installation", "maintenance", "not_rebilled"]
+# Finance reads French: the names of what a grid may leave out, as the statements show them.
+KIND_LABELS = {
+    "school_server": "Serveur d'école",
+    "specific_server": "Serveur spécifique",
+    "router": "Routeur",
+    "switch": "Commutateur",
+    "wifi_ap": "Borne Wi-Fi",
+    "workstation": "Poste de travail standard",
+    "specific_workstation": "Poste de travail spécifique",
+    "inkjet_printer": "Imprimante jet d'encre",
+    "interactive_projector": "Vidéoprojecteur interactif",
+    "pupil": "Élèves",
+    "software_pack": "Pack logiciel",
+    "specific_software": "Logiciel spécifique (postes)",
+    "spare_parts_intervention": "Interventions avec pièces détachées",
+}
 ZERO = Decimal("0.00")
 
 
@@ -138,7 +154,6 @@ class Billing:
     grid: Grid
     specs: tuple[LineSpec, ...]
     statements: tuple[Statement, ...]
-    anomalies: tuple[str, ...]
     # Fleet totals per line key, computed from the countables without going through the members.
     fleet: dict[str, int] = field(default_factory=dict)
 
@@ -186,39 +201,24 @@ def line_specs(grid: Grid) -> tuple[LineSpec, ...]:
             specs.append(
                 LineSpec(f"{item.id}/{kind}", item.id, item.label, kind, charge.price, charge.payer, "")
             )
-            if item.requires_option is not None:
-                specs.append(
-                    LineSpec(
-                        f"{item.id}/{kind}/without_option",
-                        item.id,
-                        item.label,
-                        kind,
-                        charge.price,
-                        "authority",
-                        f"held without the {item.requires_option} option: borne by the authority (anomaly)",
-                    )
-                )
     for kind_name in grid.not_rebilled:
+        label = KIND_LABELS.get(kind_name, kind_name)
         specs.append(
             LineSpec(
                 f"{kind_name}/not_rebilled",
                 kind_name,
-                kind_name,
+                label,
                 "not_rebilled",
                 None,
                 "authority",
-                f"not re-billed: {grid.not_rebilled_reason}",
+                grid.not_rebilled_reason,
             )
         )
     return tuple(specs)
 
 
-def _line_key(grid: Grid, item: GridItem | None, kind: str, charge: ChargeKind, holder: Holder) -> str:
-    if item is None:
-        return f"{kind}/not_rebilled"
-    if item.requires_option is not None and item.requires_option not in holder.options:
-        return f"{item.id}/{charge}/without_option"
-    return f"{item.id}/{charge}"
+def _line_key(item: GridItem | None, kind: str, charge: ChargeKind) -> str:
+    return f"{kind}/not_rebilled" if item is None else f"{item.id}/{charge}"
 
 
 def _charges(item: GridItem | None) -> tuple[ChargeKind, ...]:
@@ -244,8 +244,6 @@ def compute(
     snapshot: dt.date,
     holders: Iterable[Holder],
     countables: Iterable[Countable],
-    *,
-    strict: bool = False,
 ) -> Billing:
     """Every member's statement under `grid` on `snapshot`, reconciled; raises BillingError."""
     period = Period.ending(snapshot)
@@ -263,7 +261,6 @@ def compute(
     known = {k for item in grid.items for k in item.kinds} | set(grid.not_rebilled)
     refs: dict[tuple[str, str], list[str]] = defaultdict(list)
     fleet: Counter[str] = Counter()
-    anomalies: list[str] = []
     for thing in things:
         holder = members.get(thing.holder)
         if holder is None:
@@ -271,9 +268,9 @@ def compute(
             continue
         day = days[holder.code]
         if day is None:
-            # Outside a convention nothing is billed, so anything still in service there would be
-            # missed: the register must retire it or record the convention.
-            if in_service(thing.installed, thing.retired, snapshot):
+            # Outside a convention nothing is billed, so a device still in service there would be
+            # missed: the register must retire it or record the convention. (Pupils have no date.)
+            if thing.installed is not None and in_service(thing.installed, thing.retired, snapshot):
                 problems.append(
                     f"{thing.source}: {thing.ref} ({thing.kind}) is in service on {snapshot} but "
                     f"{holder.name} ({holder.code}) has no convention in force during the 12 months"
@@ -290,19 +287,17 @@ def compute(
                 )
             continue
         item = grid.item_for_kind(thing.kind)
-        for charge in _charges(item):
-            if not _counted(thing, charge, period.first, day):
-                continue
-            key = _line_key(grid, item, thing.kind, charge, holder)
+        charges = [c for c in _charges(item) if _counted(thing, c, period.first, day)]
+        if charges and item is not None and item.requires_option not in (None, *holder.options):
+            problems.append(
+                f"{thing.source}: {thing.ref} ({thing.kind}) is billed only with the {item.requires_option}"
+                f" option (grid {grid.name!r}), which the convention of {holder.name} ({holder.code}) lacks"
+            )
+            continue
+        for charge in charges:
+            key = _line_key(item, thing.kind, charge)
             refs[(holder.code, key)].append(thing.ref)
             fleet[key] += thing.quantity
-            if key.endswith("/without_option"):
-                anomalies.append(
-                    f"{thing.source}: {thing.ref} ({thing.kind}) held by {holder.name} ({holder.code}),"
-                    f" whose convention lacks the option; borne by the authority"
-                )
-    if strict and anomalies:
-        problems.extend(f"{a} (--strict)" for a in anomalies)
     if problems:
         raise BillingError(problems)
 
@@ -317,7 +312,7 @@ def compute(
             line_refs = tuple(sorted(refs.get((holder.code, spec.key), ())))
             lines.append(Line(spec, sum(quantities[r] for r in line_refs), line_refs))
         statements.append(Statement(holder, day, tuple(lines)))
-    billing = Billing(year, period, grid, specs, tuple(statements), tuple(anomalies), dict(fleet))
+    billing = Billing(year, period, grid, specs, tuple(statements), dict(fleet))
     reconcile(billing)
     return billing
 
