@@ -122,15 +122,18 @@ def find_one(samdb: SamDB, expression: str, what: str) -> ldb.Message:
 
 
 def user_dn(samdb: SamDB, login: str) -> ldb.Dn:
-    return find_one(samdb, f"(&(objectClass=user)(sAMAccountName={ldb.binary_encode(login)}))", login).dn
+    # A Dn of our own rather than one tied to the lifetime of the search result.
+    found = find_one(samdb, f"(&(objectClass=user)(sAMAccountName={ldb.binary_encode(login)}))", login)
+    return ldb.Dn(samdb, str(found.dn))
 
 
 def group_dns(samdb: SamDB, names: set[str]) -> dict[str, ldb.Dn]:
     dns = {}
     for name in sorted(names):
-        dns[name] = find_one(
+        found = find_one(
             samdb, f"(&(objectClass=group)(sAMAccountName={ldb.binary_encode(name)}))", f"group {name}"
-        ).dn
+        )
+        dns[name] = ldb.Dn(samdb, str(found.dn))
     return dns
 
 
@@ -195,7 +198,9 @@ def apply_plan(samdb: SamDB, config: dict[str, Any], plan: dict[str, Any]) -> di
             set_disabled(samdb, entry["login"], False, None)
         for entry in plan["reset"]:
             msg = ldb.Message(user_dn(samdb, entry["login"]))
-            msg["unicodePwd"] = ldb.MessageElement(unicode_pwd(entry["password"]), ldb.FLAG_MOD_REPLACE)
+            msg["unicodePwd"] = ldb.MessageElement(
+                unicode_pwd(entry["password"]), ldb.FLAG_MOD_REPLACE, "unicodePwd"
+            )
             samdb.modify(msg)
     except BaseException:
         samdb.transaction_cancel()
@@ -210,13 +215,13 @@ def set_disabled(samdb: SamDB, login: str, disabled: bool, info: str | None) -> 
     current = find_one(samdb, f"(sAMAccountName={ldb.binary_encode(login)})", login)
     uac = int(text(current, "userAccountControl"))
     uac = uac | UF_ACCOUNTDISABLE if disabled else uac & ~UF_ACCOUNTDISABLE
-    msg = ldb.Message(current.dn)
-    msg["userAccountControl"] = ldb.MessageElement(str(uac), ldb.FLAG_MOD_REPLACE)
+    msg = ldb.Message(ldb.Dn(samdb, str(current.dn)))
+    msg["userAccountControl"] = ldb.MessageElement(str(uac), ldb.FLAG_MOD_REPLACE, "userAccountControl")
     if info is None:
         if "info" in current:
             msg["info"] = ldb.MessageElement([], ldb.FLAG_MOD_DELETE, "info")
     else:
-        msg["info"] = ldb.MessageElement(info, ldb.FLAG_MOD_REPLACE)
+        msg["info"] = ldb.MessageElement(info, ldb.FLAG_MOD_REPLACE, "info")
     samdb.modify(msg)
 
 
@@ -257,9 +262,9 @@ def housekeeping(samdb: SamDB, config: dict[str, Any], today: dt.date) -> dict[s
             tarball.chmod(0o600)
             if home.exists():
                 shutil.rmtree(home)
-            change = ldb.Message(msg.dn)
+            change = ldb.Message(ldb.Dn(samdb, str(msg.dn)))
             fields["archived"] = today.isoformat()
-            change["info"] = ldb.MessageElement(format_info(fields), ldb.FLAG_MOD_REPLACE)
+            change["info"] = ldb.MessageElement(format_info(fields), ldb.FLAG_MOD_REPLACE, "info")
             samdb.modify(change)
             done["archived"].append(login)
         elif "archived" in fields and today - left >= grace + keep:
