@@ -117,9 +117,9 @@ def _school(node: yaml.Node, file: str, path: str, problems: Problems, home: str
     commune_field = ("commune",) if home is None else ()
     fields.check(_SCHOOL_FIELDS + commune_field, ("software",) + (("commune",) if home else ()))
     uai = fields.text("uai", what="a UAI")
+    # A bad check letter is reported but the school is kept, so its other checks run in the same pass.
     if uai is not None and (message := uai_problem(uai)) is not None:
         fields.problem(fields.node("uai"), "uai", message)
-        uai = None
     name = fields.text("name")
     kind = _choice(fields, "kind", SchoolKind)
     commune = (

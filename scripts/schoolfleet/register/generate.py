@@ -1,0 +1,448 @@
+"""A fictional but realistic register, deterministic from its seed: the embedded demo and the benchmarks.
+
+    python -m schoolfleet.register.generate OUT_DIR [--schools 120] [--seed 1] [--force]
+
+About 2.35 schools per commune, 25 workstations per school, one server and one router per school,
+a switch per 24 workstations, access points for members with the Wi-Fi option, a few specific
+workstations and servers, printers and interactive projectors; a SIVOS or two, one member that left.
+It writes YAML text itself (no dumper) so the files look like a sysadmin's: block style, one member per
+file, stable order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import re
+import shutil
+import sys
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import netaddr
+
+from schoolfleet.register.uai import make_uai
+
+# Name parts for French-style communes.
+_ROOTS = (
+    "Arpenay", "Bellecombe", "Bois-Colombe", "Boissy", "Bréval", "Champcueil", "Chantereine", "Chaumont",
+    "Courdimanche", "Crosne", "Écharcon", "Étréchy", "Fontenay", "Gometz", "Janvry", "Juvisy", "Lardy",
+    "Leuville", "Linas", "Marolles", "Mennecy", "Montlhéry", "Morangis", "Morsang", "Nozay", "Ollainville",
+    "Orsay", "Palaiseau", "Puiselet", "Richarville", "Saclas", "Saulx", "Soisy", "Torfou", "Vauhallan",
+    "Verrières", "Vigneux", "Villabé", "Villebon", "Villejust", "Viry", "Wissous", "Ablon", "Bondoufle",
+    "Brétigny", "Cerny", "Chilly", "Dourdan", "Égly", "Guibeville", "Itteville", "Lisses", "Mauchamps",
+    "Moigny", "Ormoy", "Roinville", "Sermaise", "Tigery", "Varennes", "Vert", "Yerres",
+)  # fmt: skip
+_PREFIXES = ("",) * 9 + ("Saint-",)
+_SUFFIXES = (
+    "", "", "", "-sur-Orge", "-sur-Yvette", "-sur-Seine", "-le-Grand", "-le-Petit", "-en-Hurepoix",
+    "-la-Forêt", "-le-Vicomte", "-les-Bois", "-la-Rivière", "-sur-Juine", "-le-Château",
+)  # fmt: skip
+_PEOPLE = (
+    "Jules Ferry", "Jean Moulin", "Victor Hugo", "Louise Michel", "Marie Curie", "Jean Jaurès",
+    "Paul Langevin", "Jacques Prévert", "Simone Veil", "Pierre Brossolette", "Anne Frank", "Jean Zay",
+    "George Sand", "Albert Camus", "Marcel Pagnol", "Jean de La Fontaine", "Condorcet", "Pasteur",
+    "Lucie Aubrac", "Paul Éluard", "Colette", "Charles Perrault", "Olympe de Gouges", "Gisèle Halimi",
+)  # fmt: skip
+_PLACES = (
+    "Les Tilleuls", "Les Coquelicots", "Le Petit Prince", "Les Lilas", "Le Centre", "Les Sablons",
+    "La Fontaine", "Les Acacias", "Le Bourg", "Les Peupliers", "La Roseraie", "Les Marronniers",
+)  # fmt: skip
+_KIND_LABELS = {
+    "maternelle": "École maternelle",
+    "elementaire": "École élémentaire",
+    "primaire": "École primaire",
+}
+_MODELS = {
+    "school_server": ("Dell PowerEdge T150", "HPE ProLiant ML30 Gen10"),
+    "router": ("Cisco ISR 1111-8P", "Stormshield SN210"),
+    "switch": ("HPE Aruba 2530-24G-PoE+", "HPE Aruba 2530-48G"),
+    "wifi_ap": ("Aruba AP-505", "Aruba AP-303"),
+    "workstation": ("Dell OptiPlex 3000 Micro", "Lenovo ThinkCentre M70q", "HP ProDesk 400 G7"),
+    "specific_workstation": ("Dell Precision 3660", "Apple iMac 24"),
+    "specific_server": ("Synology RS822+", "Dell PowerEdge T40"),
+    "inkjet_printer": ("Epson EcoTank ET-5850", "Brother MFC-J5955DW"),
+    "interactive_projector": ("Epson EB-725Wi", "Epson EB-1485Fi"),
+}
+_PACKS = {
+    "base": "Bureautique, navigateur, ENT, outils de lecture et de calcul",
+    "maternelle": "Logiciels de découverte pour le cycle 1",
+    "elementaire": "Logiciels pédagogiques des cycles 2 et 3",
+    "inclusion": "Outils d'accessibilité (synthèse vocale, claviers adaptés)",
+    "direction": "Outils de direction d'école",
+}
+_LICENCES = (
+    "BCDI bibliothèque",
+    "Lalilo Premium",
+    "Kidimath",
+    "Dys-Vocal Pro",
+    "Tuxpaint Studio",
+    "Géoplan École",
+)
+_SAFE_TEXT = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ0-9 '’.+-]*\Z")
+
+
+def text(value: str) -> str:
+    """Plain when YAML reads it back as the same text, double-quoted otherwise."""
+    if _SAFE_TEXT.match(value) and not value.endswith(" ") and value not in ("true", "false", "null"):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def slug(value: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+@dataclass
+class _School:
+    lines: list[str]
+    workstations: int
+
+
+@dataclass
+class _Member:
+    file: str
+    header: list[str]
+    schools: list[_School] = field(default_factory=list)
+
+
+class Generator:
+    def __init__(self, schools: int, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.schools = schools
+        self.tag = 0
+        self.block = 0
+        self.uai_numbers: set[int] = set()
+        self.wifi_aps = 0
+
+    def next_tag(self) -> str:
+        self.tag += 1
+        return f"SF-{self.tag:06d}"
+
+    def next_block(self) -> int:
+        # Now and then a block stays unused: a school closed and its block is never given again.
+        self.block += 2 if self.rng.random() < 0.03 else 1
+        return self.block
+
+    def serial(self) -> str:
+        return "".join(self.rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789") for _ in range(8))
+
+    def day(self, start: dt.date, end: dt.date) -> dt.date:
+        return start + dt.timedelta(days=self.rng.randrange(max(1, (end - start).days)))
+
+    def commune_names(self, count: int) -> list[str]:
+        """Distinct names; every root once before any root comes back with another suffix."""
+        names: list[str] = []
+        while len(names) < count:
+            for root in self.rng.sample(_ROOTS, len(_ROOTS)):
+                prefix = self.rng.choice(_PREFIXES)
+                name = f"{prefix}{root}{self.rng.choice(_SUFFIXES)}"
+                if name not in names and len(names) < count:
+                    names.append(name)
+        return names
+
+    def uai(self, department: str) -> str:
+        while True:
+            number = int(f"{department}{self.rng.randrange(1000, 9999)}")
+            if number not in self.uai_numbers:
+                self.uai_numbers.add(number)
+                return make_uai(number)
+
+    def device(
+        self, kind: str, installed: dt.date, retired: dt.date | None = None, unit: int | None = None
+    ) -> list[str]:
+        lines = [f"      - tag: {self.next_tag()}", f"        kind: {kind}"]
+        if unit is not None:
+            lines.append(f"        unit: {unit}")
+        lines += [
+            f"        model: {text(self.rng.choice(_MODELS[kind]))}",
+            f'        serial: "{self.serial()}"',
+            f"        installed: {installed.isoformat()}",
+        ]
+        if retired is not None:
+            lines.append(f"        retired: {retired.isoformat()}")
+        return lines
+
+    def school(self, commune: str, department: str, joined: dt.date, wifi: bool, left: dt.date | None,
+               kind: str, in_sivos: bool) -> _School:  # fmt: skip
+        rng = self.rng
+        uai = self.uai(department)
+        pupils = {"maternelle": rng.randint(45, 190), "elementaire": rng.randint(70, 330)}.get(
+            kind, rng.randint(25, 260) if kind == "primaire" else rng.randint(12, 60)
+        )
+        teachers = max(2, round(pupils / (24 if kind in ("maternelle", "elementaire", "primaire") else 8)))
+        if kind in _KIND_LABELS:
+            name = f"{_KIND_LABELS[kind]} {rng.choice(_PEOPLE + _PLACES)}"
+        elif kind == "ime":
+            name = f"Unité d'enseignement de l'IME {rng.choice(_PLACES)}"
+        else:
+            name = "École de l'hôpital de jour"
+        zone = "B" if department == "045" else "C"
+        lines = [
+            f"  - uai: {uai}",
+            f"    name: {text(name)}",
+            f"    kind: {kind}",
+        ]
+        if in_sivos:
+            lines.append(f'    commune: "{commune}"')
+        lines += [
+            f"    zone: {zone}",
+            f"    pupils: {pupils}",
+            f"    teachers: {teachers}",
+            f"    block: {self.next_block()}",
+        ]
+        packs = ["base", "maternelle" if kind == "maternelle" else "elementaire"]
+        if kind in ("ime", "hospital") or rng.random() < 0.1:
+            packs.append("inclusion")
+        if pupils > 150:
+            packs.append("direction")
+        lines += ["    software:", f"      packs: [{', '.join(packs)}]"]
+        if left is None and rng.random() < 0.2:
+            start = self.day(max(joined, dt.date(2020, 9, 1)), dt.date(2026, 9, 1))
+            lines += [
+                "      licences:",
+                f"        - product: {text(rng.choice(_LICENCES))}",
+                f"          seats: {rng.randint(5, 30)}",
+                f"          start: {start.isoformat()}",
+            ]
+            if rng.random() < 0.5:
+                lines.append(
+                    f"          end: {(start + dt.timedelta(days=365 * rng.randint(1, 3) - 1)).isoformat()}"
+                )
+        lines.append("    equipment:")
+        first = max(joined, dt.date(2014, 8, 25))
+        # A member that left had its equipment until the day it left.
+        recent = dt.date(2026, 9, 1) if left is None else left - dt.timedelta(days=1)
+
+        def add(kind: str, unit: int | None = None, installed: dt.date | None = None) -> None:
+            day = installed or self.day(first, recent)
+            lines.extend(self.device(kind, day, left, unit))
+
+        # The server replaced once for older members: the old one stays in the register, retired.
+        if joined < dt.date(2018, 1, 1):
+            swap = self.day(dt.date(2020, 7, 1), dt.date(2022, 8, 31))
+            lines.extend(self.device("school_server", first, swap))
+            add("school_server", installed=swap)
+        else:
+            add("school_server", installed=first)
+        add("router", installed=first)
+        divisor = 9 if kind == "maternelle" else 5
+        workstations = max(4, pupils // divisor + rng.randint(-3, 3))
+        for unit in range(1, 2 + workstations // 24):
+            add("switch", unit)
+        if wifi:
+            for unit in range(1, 2 + pupils // 100):
+                add(
+                    "wifi_ap", unit, installed=self.day(min(max(joined, dt.date(2021, 1, 1)), recent), recent)
+                )
+                self.wifi_aps += 1
+        for _ in range(workstations):
+            add("workstation")
+        if kind in ("ime", "hospital") or rng.random() < 0.04:
+            add("specific_workstation")
+        if rng.random() < 0.025:
+            add("specific_server")
+        for _ in range(1 + teachers // 6):
+            add("inkjet_printer")
+        projectors = rng.randint(0, 1) if kind == "maternelle" else teachers // 2
+        for _ in range(projectors):
+            add("interactive_projector")
+        return _School(lines, workstations)
+
+    def members(self) -> list[_Member]:
+        rng = self.rng
+        commune_count = max(3, round(self.schools / 2.35))
+        names = self.commune_names(commune_count)
+        # A border strip of the agglomeration lies in the next département (another holiday zone).
+        departments = [
+            "045" if index >= commune_count - max(1, commune_count // 9) else "091"
+            for index in range(commune_count)
+        ]
+        codes = rng.sample(range(1, 700), commune_count)
+        insee = [f"{dep[1:]}{code:03d}" for dep, code in zip(departments, codes, strict=True)]
+        # Schools per commune: the central town has many, villages one.
+        weights = [
+            8.0 if index == 0 else rng.choice((1.0, 1.0, 1.5, 2.0, 3.0)) for index in range(commune_count)
+        ]
+        counts = [1] * commune_count
+        for _ in range(self.schools - commune_count):
+            counts[rng.choices(range(commune_count), weights)[0]] += 1
+        sivos_count = max(1, commune_count // 25)
+        # SIVOS gather small villages: two or three communes each, taken from the end of the list.
+        sivos_groups: list[list[int]] = []
+        cursor = commune_count - 1 - max(1, commune_count // 9)
+        for number in range(sivos_count):
+            size = 3 if number % 2 == 0 else 2
+            sivos_groups.append(list(range(cursor - size + 1, cursor + 1)))
+            cursor -= size
+        in_sivos = {index for group in sivos_groups for index in group}
+        standalone = [index for index in range(commune_count) if index not in in_sivos]
+        leaver = standalone[len(standalone) // 2]
+        wifi_members = set(rng.sample(standalone[1:], max(1, len(standalone) // 6)))
+
+        members: list[_Member] = []
+        reference = 0
+        for position, index in enumerate(standalone):
+            reference += 1
+            joined = dt.date(2012 + position % 12, 9, 1) if position else dt.date(2012, 1, 1)
+            left = dt.date(2024, 8, 31) if index == leaver else None
+            wifi = index in wifi_members
+            header = [
+                f"# Convention with the commune of {names[index]}.",
+                "commune:",
+                f'  insee: "{insee[index]}"',
+                f"  name: {text(names[index])}",
+                "convention:",
+                f"  reference: CONV-{joined.year}-{reference:03d}",
+                f"  joined: {joined.isoformat()}",
+            ]
+            if left is not None:
+                header.append(f"  left: {left.isoformat()}")
+            header += ["options:", f"  wifi: {'true' if wifi else 'false'}"]
+            member = _Member(f"{insee[index]}-{slug(names[index])}.yml", header)
+            for number in range(counts[index]):
+                kind = self._kind(number, counts[index])
+                member.schools.append(
+                    self.school(insee[index], departments[index], joined, wifi, left, kind, in_sivos=False)
+                )
+            members.append(member)
+        for number, group in enumerate(sivos_groups):
+            reference += 1
+            joined = dt.date(2015 + number, 9, 1)
+            code = slug(f"{names[group[0]]}-{names[group[1]]}")[:40].strip("-")
+            title = f"SIVOS de {names[group[0]]} et {names[group[1]]}" if len(group) == 2 else (
+                f"SIVOS de {names[group[0]]}, {names[group[1]]} et {names[group[2]]}"
+            )  # fmt: skip
+            header = [
+                "# Convention with the SIVOS below, which holds the schools of its communes.",
+                "sivos:",
+                f"  code: {code}",
+                f"  name: {text(title)}",
+                "  communes:",
+            ]
+            for index in group:
+                header += [f'    - insee: "{insee[index]}"', f"      name: {text(names[index])}"]
+            header += [
+                "convention:",
+                f"  reference: CONV-{joined.year}-{reference:03d}",
+                f"  joined: {joined.isoformat()}",
+                "options:",
+                "  wifi: false",
+            ]
+            member = _Member(f"sivos-{code}.yml", header)
+            for index in group:
+                for school_number in range(counts[index]):
+                    kind = "maternelle" if school_number % 2 == 0 else "elementaire"
+                    member.schools.append(
+                        self.school(
+                            insee[index], departments[index], joined, False, None, kind, in_sivos=True
+                        )
+                    )
+            members.append(member)
+        return members
+
+    def _kind(self, number: int, count: int) -> str:
+        if count > 4 and number == count - 1:
+            return "ime" if self.rng.random() < 0.5 else "hospital"
+        if count == 1:
+            return "primaire"
+        return ("maternelle", "elementaire", "primaire")[number % 3 if count > 2 else number]
+
+    def authority(self) -> list[str]:
+        blocks_needed = self.block + 2
+        supernet = netaddr.IPNetwork("10.128.0.0/12" if blocks_needed < 1023 else "10.0.0.0/8")
+        datacenter = netaddr.IPNetwork(f"{netaddr.IPAddress(int(supernet.last) - 1023)}/22")
+        base = int(datacenter.first)
+        lines = [
+            "# The authority's own infrastructure and the address plan of every school.",
+            "authority:",
+            "  name: Communauté d'agglomération du Val d'Orge et de la Juine (fictional)",
+            "addressing:",
+            "  # One /22 per school: block N is the Nth /22 of the supernet, stored with each school.",
+            f"  supernet: {supernet}",
+            "  school_prefix: 22",
+            "  # The datacenter takes the supernet's last block: no school may be given it.",
+            f"  datacenter: {datacenter}",
+            "  vlans:",
+            "    pedagogy: {id: 10, offset: 0, prefix: 24, dhcp_from: 32}",
+            "    wifi: {id: 30, offset: 256, prefix: 24, dhcp_from: 32}",
+            "    administration: {id: 20, offset: 512, prefix: 25, dhcp_from: 16}",
+            "    management: {id: 99, offset: 768, prefix: 26}",
+            "  # Host numbers in each school's management VLAN.",
+            "  devices:",
+            "    router: 1",
+            "    school_server: 2",
+            "    switch: 11-30",
+            "    wifi_ap: 31-60",
+            "software_packs:",
+            *(f"  {name}: {text(description)}" for name, description in _PACKS.items()),
+            "servers:",
+        ]
+        servers = (("central", "central_server", 10, "Dell PowerEdge R650"),
+                   ("backup1", "backup_server", 21, "Dell PowerEdge R550"),
+                   ("backup2", "backup_server", 22, "HPE ProLiant DL380 Gen10"))  # fmt: skip
+        for hostname, kind, host, model in servers:
+            lines += [
+                f"  - hostname: {hostname}",
+                f"    kind: {kind}",
+                f"    address: {netaddr.IPAddress(base + host)}",
+                f"    tag: {self.next_tag()}",
+                f"    model: {model}",
+                f'    serial: "{self.serial()}"',
+                "    installed: 2019-06-17",
+            ]
+        return lines
+
+
+def generate(out: Path, schools: int, seed: int) -> dict[str, int]:
+    """Writes a register into `out` (which must not exist) and returns a few counts."""
+    generator = Generator(schools, seed)
+    members = generator.members()
+    (out / "members").mkdir(parents=True)
+    (out / "authority.yml").write_text("---\n" + "\n".join(generator.authority()) + "\n", encoding="utf-8")
+    workstations = 0
+    for member in members:
+        lines = ["---", *member.header, "schools:"]
+        for school in member.schools:
+            lines.extend(school.lines)
+            workstations += school.workstations
+        (out / "members" / member.file).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return {
+        "members": len(members),
+        "schools": sum(len(member.schools) for member in members),
+        "workstations": workstations,
+        "wifi_aps": generator.wifi_aps,
+        "devices": generator.tag,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="generate", description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--schools", type=int, default=120)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--force", action="store_true", help="replace the members and authority of OUT")
+    args = parser.parse_args(argv)
+    if args.force:
+        shutil.rmtree(args.out / "members", ignore_errors=True)
+        (args.out / "authority.yml").unlink(missing_ok=True)
+        tmp = args.out.with_name(args.out.name + ".new")
+        shutil.rmtree(tmp, ignore_errors=True)
+        counts = generate(tmp, args.schools, args.seed)
+        args.out.mkdir(parents=True, exist_ok=True)
+        shutil.move(tmp / "members", args.out / "members")
+        shutil.move(tmp / "authority.yml", args.out / "authority.yml")
+        tmp.rmdir()
+    else:
+        counts = generate(args.out, args.schools, args.seed)
+    print(", ".join(f"{value} {name}" for name, value in counts.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
