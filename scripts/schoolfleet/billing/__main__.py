@@ -21,13 +21,15 @@ from pathlib import Path
 
 from schoolfleet.billing import exports
 from schoolfleet.billing.compare import Comparison, compare
-from schoolfleet.billing.rules import Billing, BillingError, compute
+from schoolfleet.billing.rules import Billing, BillingError, Holder, compute
 from schoolfleet.billing.source import countables, holders
 from schoolfleet.register import Register, RegisterError, load_register
 from schoolfleet.register.tariffs import Grid
 
 DEFAULT_REGISTER = Path("inventories/demo/register")
 FIRST_YEAR, LAST_YEAR = 1990, 2100
+# Column of member names in the terminal summary: SIVOS names are long.
+WIDTH = 48
 
 
 def snapshot_of(year: int) -> dt.date:
@@ -38,6 +40,14 @@ def snapshot_of(year: int) -> dt.date:
 def euros(value: Decimal) -> str:
     """French style for people: 124 632,00 €."""
     return f"{value:,.2f} €".replace(",", " ").replace(".", ",")
+
+
+def shorten(text: str) -> str:
+    return f"{text[: WIDTH - 1]}…" if len(text) > WIDTH else f"{text:<{WIDTH}}"
+
+
+def who(holder: Holder) -> str:
+    return shorten(f"{holder.code} {holder.name}")
 
 
 def select_grid(register: Register, day: dt.date, name: str | None) -> Grid:
@@ -74,16 +84,16 @@ def summary_text(billing: Billing, comparison: Comparison | None) -> str:
         f"Billing {billing.year}: grid {billing.grid.name} ({billing.grid.file}), snapshot {period.snapshot},"
         f" installations from {period.first}"
     )
-    width = max((len(s.holder.name) for s in billing.statements), default=10)
-    out.append(f"  {'member':<{width + 8}} {'billed':>14} {'authority':>14}")
+    out.append(f"  {'member':<{WIDTH}} {'billed':>14} {'authority':>14}")
     for s in billing.statements:
-        note = f"  (counted on {s.counted_on})" if s.counted_on != period.snapshot else ""
-        out.append(
-            f"  {s.holder.code:<7} {s.holder.name:<{width}} {euros(s.billed):>14}"
-            f" {euros(s.borne_by_authority):>14}{note}"
+        note = (
+            f"  (counted on {s.counted_on}: left on {s.holder.left})"
+            if s.counted_on != period.snapshot
+            else ""
         )
+        out.append(f"  {who(s.holder)} {euros(s.billed):>14} {euros(s.borne_by_authority):>14}{note}")
     out.append(
-        f"  {'TOTAL':<{width + 8}} {euros(billing.billed):>14} {euros(billing.borne_by_authority):>14}"
+        f"  {'TOTAL':<{WIDTH}} {euros(billing.billed):>14} {euros(billing.borne_by_authority):>14}"
         f"  ({len(billing.statements)} members)"
     )
     out.append("Per line, all members:")
@@ -110,7 +120,7 @@ def summary_text(billing: Billing, comparison: Comparison | None) -> str:
         for m in comparison.member_totals:
             if m.amount_change or m.count_change:
                 out.append(
-                    f"  {m.code:<7} {m.name:<{width}} {euros(m.amount_before):>14}"
+                    f"  {shorten(f'{m.code} {m.name}')} {euros(m.amount_before):>14}"
                     f" -> {euros(m.amount_after):>14}"
                     f"  ({'+' if m.amount_change >= 0 else '-'}{euros(abs(m.amount_change))},"
                     f" units {m.count_change:+d})"

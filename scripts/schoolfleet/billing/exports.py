@@ -27,7 +27,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from schoolfleet.billing.compare import Comparison
-from schoolfleet.billing.rules import Billing, Line, Statement
+from schoolfleet.billing.rules import Billing, Line
 
 PAYER_LABELS = {"member": "membre", "authority": "métropole"}
 CHARGE_LABELS = {
@@ -48,9 +48,23 @@ def french_decimal(value: Decimal | None) -> str:
     return "" if value is None else f"{value:.2f}".replace(".", ",")
 
 
-def sheet_name(statement: Statement) -> str:
-    name = _SHEET_FORBIDDEN.sub(" ", f"{statement.holder.code} {statement.holder.name}")
-    return name[:31].rstrip()
+def sheet_names(billing: Billing) -> list[str]:
+    """One sheet name per member: code and name, within the 31 characters spreadsheets allow.
+
+    Long SIVOS codes can share their first 31 characters, so a repeated name gets a number.
+    """
+    names: list[str] = []
+    taken = {SUMMARY_SHEET.casefold()}
+    for statement in billing.statements:
+        base = _SHEET_FORBIDDEN.sub(" ", f"{statement.holder.code} {statement.holder.name}")[:31].rstrip()
+        name, number = base, 1
+        while name.casefold() in taken:
+            number += 1
+            suffix = f" ({number})"
+            name = base[: 31 - len(suffix)].rstrip() + suffix
+        taken.add(name.casefold())
+        names.append(name)
+    return names
 
 
 @dataclass(frozen=True)
@@ -253,7 +267,7 @@ def _xlsx_ref(sheet: str, cell: str) -> str:
 
 def xlsx_bytes(billing: Billing) -> bytes:
     layout = Layout.of(billing)
-    names = [sheet_name(s) for s in billing.statements]
+    names = sheet_names(billing)
     book = Workbook()
     summary = book.active
     assert summary is not None
@@ -387,7 +401,7 @@ def _ods_row(table: Table, values: Sequence[object], style: Style | None = None)
 def ods_bytes(billing: Billing) -> bytes:
     """The same workbook as XLSX; formulas carry their computed value so any viewer shows it."""
     layout = Layout.of(billing)
-    names = [sheet_name(s) for s in billing.statements]
+    names = sheet_names(billing)
     doc = OpenDocumentSpreadsheet()
     bold = Style(name="bold", family="table-cell")
     bold.addElement(TextProperties(fontweight="bold"))

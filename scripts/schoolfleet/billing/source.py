@@ -7,13 +7,14 @@ flattens members and schools into the rules' simple records:
 - each school's pupils are one countable of kind `pupil` whose quantity is the school's pupil count,
   which the register records as of 1 November;
 - each software pack of a school is one `software_pack`; the register gives packs no date, so a pack
-  counts as installed when its member's convention started;
+  counts as installed when its member's convention started and held until its last day;
 - each licence is `specific_software` with its seats as quantity, installed on its start and held up to
   its last day.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 from schoolfleet.billing.rules import Countable, Holder
@@ -45,6 +46,8 @@ def holders(register: Register) -> list[Holder]:
 
 def countables(register: Register) -> Iterator[Countable]:
     for member in register.members:
+        left = member.convention.left
+        last_day = left - dt.timedelta(days=1) if left is not None else None
         for school in member.schools:
             where = _where(school.source)
             yield Countable(f"{school.uai}/pupils", PUPIL, member.code, school.pupils, None, None, where)
@@ -55,7 +58,7 @@ def countables(register: Register) -> Iterator[Countable]:
                     member.code,
                     1,
                     member.convention.joined,
-                    None,
+                    last_day,
                     f"{where}.software.packs",
                 )
             for licence in school.licences:

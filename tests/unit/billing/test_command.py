@@ -4,6 +4,7 @@ them (formulas evaluated from the member sheets' cells), the comparison, and bad
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from collections.abc import Callable
@@ -339,3 +340,25 @@ def test_a_failed_export_leaves_no_file_behind(tmp_path: Path) -> None:
         exports.write_all(out, {"facturation-2026.csv": lambda: b"new", "facturation-2026.xlsx": broken})
     assert [p.name for p in out.iterdir()] == ["facturation-2026.csv"]
     assert (out / "facturation-2026.csv").read_bytes() == b"last year's file"
+
+
+def test_sheet_names_fit_and_stay_unique(make_register: MakeRegister) -> None:
+    from schoolfleet.billing.__main__ import bill, snapshot_of
+    from schoolfleet.register import load_register
+
+    billing = bill(load_register(make_register("year2026")), 2026, snapshot_of(2026), None)
+    long = billing.statements[3]
+    # Another member whose code and name share the first 31 characters.
+    twin = dataclasses.replace(long, holder=dataclasses.replace(long.holder, name=long.holder.name + " Sud"))
+    names = exports.sheet_names(dataclasses.replace(billing, statements=(*billing.statements, twin)))
+    assert names[3] == "sivos-deux-rives SIVOS des Deux"
+    assert names[4] == "sivos-deux-rives SIVOS des (2)"
+    assert len(set(names)) == len(names) and all(len(n) <= 31 for n in names)
+
+
+def test_the_demo_register_bills_and_reconciles(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    demo = Path(__file__).parents[3] / "inventories" / "demo" / "register"
+    if not (demo / "members").is_dir():
+        pytest.skip("the demo register has no members yet")
+    assert main(["2026", "--register", str(demo), "--out", str(tmp_path), "--compare", "2025"]) == 0
+    assert "Reconciliation:" in capsys.readouterr().out
