@@ -312,7 +312,7 @@ def test_invalid_register_names_file_line_and_field(
     out = tmp_path / "out"
     assert run(root, out, "2026") == 2
     err = capsys.readouterr().err
-    assert f"{member}:22: schools[0].equipment[1].kind: Wi-Fi access point AP-B1" in err
+    assert f"{member}:23: schools[0].equipment[1].kind: Wi-Fi access point AP-B1" in err
     assert not out.exists()
 
 

@@ -87,7 +87,7 @@ def test_a_bad_grid_makes_the_register_invalid(make_register: MakeRegister) -> N
         load_register(root)
     [problem] = caught.value.problems
     assert problem.file == f"{root}/tariffs/2020.yml"
-    assert problem.line == 11
+    assert problem.line == 12
     assert problem.field == "items[0].maintenance.price"
     assert "two decimals" in problem.message
 
