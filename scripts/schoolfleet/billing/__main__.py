@@ -26,7 +26,8 @@ from schoolfleet.billing.source import countables, holders
 from schoolfleet.register import Register, RegisterError, load_register
 from schoolfleet.register.tariffs import Grid
 
-DEFAULT_REGISTER = Path("inventories/demo/register")
+# The demo register of this checkout, wherever the command is started from.
+DEFAULT_REGISTER = Path(__file__).resolve().parents[3] / "inventories" / "demo" / "register"
 FIRST_YEAR, LAST_YEAR = 1990, 2100
 # Column of member names in the terminal summary: SIVOS names are long.
 WIDTH = 48

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from schoolfleet.billing.compare import compare
 from schoolfleet.billing.rules import Billing, BillingError, Countable, Holder, Period, compute, counting_day
 from schoolfleet.register.tariffs import Tariffs, load_tariffs
 
@@ -177,3 +178,25 @@ def test_fleet_totals_reconcile_with_the_members(tariffs: Tariffs) -> None:
     assert billing.fleet == {"workstation/maintenance": 2, "wifi_ap/maintenance": 1}
     assert billing.line_total("workstation/maintenance") == (2, Decimal("104.00"))
     assert billing.billed == Decimal("204.00")
+
+
+def test_year_over_year_across_a_grid_change(tariffs: Tariffs) -> None:
+    members = [holder("69001", wifi=True), holder("69002")]
+    things = [
+        device("WS-1", installed=D(2018, 1, 1)),
+        device("WS-2", installed=D(2018, 1, 1)),
+        device("WS-3", installed=D(2020, 3, 1)),  # installed after the 2019 snapshot
+        device("AP-1", "wifi_ap", installed=D(2018, 1, 1)),  # not re-billed in 2019, 100 € in 2020
+        device("WS-4", code="69002", installed=D(2015, 1, 1), retired=D(2020, 6, 1)),
+    ]
+    before = compute(2019, tariffs.grids[1], D(2019, 11, 1), members, things)
+    after = compute(2020, tariffs.grids[2], D(2020, 11, 1), members, things)
+    result = compare(before, after)
+    # 2019 (54 €): 69001 2 workstations = 108, 69002 1 = 54 -> 162.
+    # 2020 (52 €): 69001 3 workstations + 1 AP = 156 + 100 = 256, 69002 none -> 256.
+    assert (result.total.amount_before, result.total.amount_after) == (Decimal("162.00"), Decimal("256.00"))
+    assert result.total.amount_change == Decimal("94.00")
+    per_member = {t.code: (t.count_change, t.amount_change) for t in result.member_totals}
+    assert per_member == {"69001": (2, Decimal("148.00")), "69002": (-1, Decimal("-54.00"))}
+    ws = next(r for r in result.rows if r.code == "69001" and r.item == "Poste de travail (forfait annuel)")
+    assert (ws.count_before, ws.count_after, ws.amount_change) == (2, 3, Decimal("48.00"))
