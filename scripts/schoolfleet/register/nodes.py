@@ -41,8 +41,9 @@ def compose_file(path: Path, display: str, problems: Problems) -> yaml.Node | No
         return None
     finally:
         composer.dispose()
-    if node is None:
+    if node is None or _is_null(node):
         problems.add(display, 0, "", "the file is empty")
+        return None
     return node
 
 

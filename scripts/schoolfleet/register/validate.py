@@ -121,8 +121,13 @@ def _check_hostnames(authority: Authority | None, members: list[Member], problem
         {server.hostname: server.source for server in authority.servers} if authority is not None else {}
     )
     by_name: dict[str, list[Equipment]] = defaultdict(list)
+    uais: set[str] = set()
     for member in members:
         for school in member.schools:
+            # A duplicate UAI is reported as such, not once more per device as duplicate hostnames.
+            if school.uai in uais:
+                continue
+            uais.add(school.uai)
             for item in school.equipment:
                 name = hostname(school.uai, item)
                 if name in servers:
