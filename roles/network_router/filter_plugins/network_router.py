@@ -1,0 +1,21 @@
+"""Ansible filter around schoolfleet.network.plan.router_plan (the checks live there, tested)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+from schoolfleet.network.plan import PlanError, router_plan
+
+
+def network_router_plan(vlans: Any, device: str, **kwargs: Any) -> dict[str, Any]:
+    try:
+        return router_plan(device, network=vlans, **kwargs)
+    except PlanError as error:
+        raise AnsibleFilterError(str(error)) from None
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {"network_router_plan": network_router_plan}

@@ -1,0 +1,1 @@
+"""Network gear of the schools: plans checked before rendering, drift of running configurations."""
