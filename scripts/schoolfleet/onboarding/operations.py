@@ -1,0 +1,299 @@
+"""The edits themselves: each operation changes round-trip documents of a `Changeset`.
+
+An operation only finds what it edits (the member's file, the school, the device) and fills what the
+register leaves to the tool (the next free address block, the next free unit number); whether the
+result is a valid register is for the loader to say, once every operation of a command has run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+from schoolfleet.onboarding.changeset import Changeset, OnboardingError
+from schoolfleet.register import EquipmentKind, MemberKind, Register
+from schoolfleet.register.addressing import school_block
+from schoolfleet.register.loader import MEMBERS_DIR
+
+# What the member sends for a school in the yearly renewal, and what `update_school` may change.
+SCHOOL_UPDATES = ("name", "kind", "zone", "pupils", "teachers")
+
+
+@dataclass
+class Context:
+    """The register as loaded before the command, and where things are as the command edits them."""
+
+    changes: Changeset
+    register: Register
+    member_files: dict[str, str] = field(default_factory=dict)
+    school_files: dict[str, str] = field(default_factory=dict)
+    tag_schools: dict[str, str] = field(default_factory=dict)
+    blocks: set[int] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, changes: Changeset, register: Register) -> Context:
+        context = cls(changes, register)
+        for member in register.members:
+            relative = Path(member.source.file).relative_to(register.root).as_posix()
+            context.member_files[member.code] = relative
+            for school in member.schools:
+                context.school_files[school.uai] = relative
+                # Blocks of members that left stay taken: their schools keep them in the history.
+                context.blocks.add(school.block)
+                for item in school.equipment:
+                    context.tag_schools[item.tag] = school.uai
+        return context
+
+    def member(self, code: str) -> CommentedMap:
+        if code not in self.member_files:
+            raise OnboardingError(f"no member {code!r} in the register")
+        document: CommentedMap = self.changes.document(self.member_files[code])
+        return document
+
+    def school(self, uai: str) -> CommentedMap:
+        if uai not in self.school_files:
+            raise OnboardingError(f"no school {uai!r} in the register")
+        document = self.changes.document(self.school_files[uai])
+        for school in document.get("schools") or ():
+            if school.get("uai") == uai:
+                found: CommentedMap = school
+                return found
+        raise OnboardingError(f"school {uai} is not in {self.school_files[uai]} any more")
+
+    def device(self, tag: str) -> tuple[CommentedMap, CommentedSeq, int]:
+        """The school holding the device, its equipment list and the device's index in it."""
+        if tag not in self.tag_schools:
+            raise OnboardingError(f"no device with asset tag {tag!r} in the register")
+        school = self.school(self.tag_schools[tag])
+        equipment: CommentedSeq = school["equipment"]
+        for index, item in enumerate(equipment):
+            if item.get("tag") == tag:
+                return school, equipment, index
+        raise OnboardingError(f"device {tag} is not at school {school.get('uai')} any more")
+
+
+def slug(name: str) -> str:
+    """A file name from a commune's name, as in the demo register: `Épinay-sur-Orge` -> `epinay-sur-orge`."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+
+
+def to_date(value: object, what: str) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise OnboardingError(f"{what}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def to_int(value: object, what: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    if not text.isdigit():
+        raise OnboardingError(f"{what}: {value!r} is not a whole number")
+    return int(text)
+
+
+def _block_list(node: Any) -> CommentedSeq:
+    """An empty list is written `[]`; once it has entries it is written as a block, like the others."""
+    if not isinstance(node, CommentedSeq):
+        raise OnboardingError(f"expected a list, found {node!r}")
+    node.fa.set_block_style()
+    return node
+
+
+def _member_document(
+    top: str, identity: CommentedMap, reference: str, joined: dt.date, wifi: bool, comment: str
+) -> CommentedMap:
+    convention = CommentedMap([("reference", reference), ("joined", joined)])
+    document = CommentedMap(
+        [
+            (top, identity),
+            ("convention", convention),
+            ("options", CommentedMap([("wifi", wifi)])),
+            ("schools", CommentedSeq()),
+        ]
+    )
+    document["schools"].fa.set_flow_style()
+    document.yaml_set_start_comment(comment)
+    return document
+
+
+def add_commune(context: Context, insee: str, name: str, reference: str, joined: dt.date, wifi: bool) -> str:
+    identity = CommentedMap([("insee", DoubleQuotedScalarString(insee)), ("name", name)])
+    document = _member_document(
+        "commune", identity, reference, joined, wifi, f"Convention with the commune of {name}."
+    )
+    relative = f"{MEMBERS_DIR}/{insee}-{slug(name)}.yml"
+    context.changes.create(relative, document)
+    context.member_files[insee] = relative
+    return relative
+
+
+def add_sivos(
+    context: Context,
+    code: str,
+    name: str,
+    communes: list[tuple[str, str]],
+    reference: str,
+    joined: dt.date,
+    wifi: bool,
+) -> str:
+    listed = CommentedSeq(
+        CommentedMap([("insee", DoubleQuotedScalarString(insee)), ("name", commune)])
+        for insee, commune in communes
+    )
+    identity = CommentedMap([("code", code), ("name", name), ("communes", listed)])
+    comment = "Convention with the SIVOS below, which holds the schools of its communes."
+    document = _member_document("sivos", identity, reference, joined, wifi, comment)
+    relative = f"{MEMBERS_DIR}/sivos-{code}.yml"
+    context.changes.create(relative, document)
+    context.member_files[code] = relative
+    return relative
+
+
+def next_free_block(context: Context) -> int:
+    """The lowest block index no school holds and outside the datacenter: other schools never move."""
+    plan = context.register.authority.plan
+    for index in range(plan.block_count):
+        if index in context.blocks:
+            continue
+        block = school_block(plan, index)
+        if block.last < plan.datacenter.first or block.first > plan.datacenter.last:
+            return index
+    raise OnboardingError(f"no free address block left in the supernet {plan.supernet}")
+
+
+def add_school(
+    context: Context,
+    member: str,
+    uai: str,
+    name: str,
+    kind: str,
+    zone: str,
+    pupils: int,
+    teachers: int,
+    commune: str | None = None,
+    packs: list[str] | None = None,
+    block: int | None = None,
+) -> int:
+    """Adds the school in UAI order among the member's schools; returns its address block."""
+    document = context.member(member)
+    if uai in context.school_files:
+        # The loader would refuse it too; said here so that the message names the UAI, not a block.
+        raise OnboardingError(f"UAI {uai} is already in the register ({context.school_files[uai]})")
+    block = next_free_block(context) if block is None else block
+    school = CommentedMap([("uai", uai), ("name", name), ("kind", kind)])
+    if commune is not None:
+        school["commune"] = DoubleQuotedScalarString(commune)
+    school.update([("zone", zone), ("pupils", pupils), ("teachers", teachers), ("block", block)])
+    if packs:
+        listed = CommentedSeq(packs)
+        listed.fa.set_flow_style()
+        school["software"] = CommentedMap([("packs", listed)])
+    equipment = CommentedSeq()
+    equipment.fa.set_flow_style()
+    school["equipment"] = equipment
+    schools = _block_list(document["schools"])
+    position = next((i for i, other in enumerate(schools) if str(other.get("uai")) > uai), len(schools))
+    schools.insert(position, school)
+    context.school_files[uai] = context.member_files[member]
+    context.blocks.add(block)
+    return block
+
+
+def update_school(context: Context, uai: str, values: dict[str, object]) -> None:
+    school = context.school(uai)
+    for name, value in values.items():
+        if name not in SCHOOL_UPDATES:
+            raise OnboardingError(
+                f"{name!r} cannot be changed (expected one of: {', '.join(SCHOOL_UPDATES)})"
+            )
+        school[name] = to_int(value, name) if name in ("pupils", "teachers") else str(value)
+
+
+def _numbered(kind: str) -> bool:
+    try:
+        return EquipmentKind(kind).numbered
+    except ValueError:
+        # An unknown kind is written as given: the loader names it with the accepted ones.
+        return False
+
+
+def _next_unit(school: CommentedMap, kind: str, installed: dt.date) -> int:
+    """The lowest unit of that kind free from `installed` on: a retired device's number is reused."""
+    taken = {
+        int(item["unit"])
+        for item in school["equipment"]
+        if item.get("kind") == kind
+        and "unit" in item
+        and (item.get("retired") is None or to_date(item["retired"], "retired") > installed)
+    }
+    return next(unit for unit in range(1, len(taken) + 2) if unit not in taken)
+
+
+def add_equipment(
+    context: Context,
+    school: str,
+    tag: str,
+    kind: str,
+    model: str,
+    serial: str,
+    installed: dt.date,
+    unit: int | None = None,
+) -> None:
+    holder = context.school(school)
+    if tag in context.tag_schools:
+        raise OnboardingError(
+            f"asset tag {tag} is already in the register (school {context.tag_schools[tag]})"
+        )
+    item = CommentedMap([("tag", tag), ("kind", kind)])
+    if _numbered(kind):
+        item["unit"] = _next_unit(holder, kind, installed) if unit is None else unit
+    item.update([("model", model), ("serial", DoubleQuotedScalarString(serial)), ("installed", installed)])
+    _block_list(holder["equipment"]).append(item)
+    context.tag_schools[tag] = school
+
+
+def move_equipment(context: Context, tag: str, to: str, unit: int | None = None) -> None:
+    """The device leaves one school's list for another's: a tag is unique in the register, history too."""
+    target = context.school(to)
+    source, equipment, index = context.device(tag)
+    if source is target:
+        raise OnboardingError(f"device {tag} is already at school {to}")
+    item = equipment.pop(index)
+    if "unit" in item:
+        installed = to_date(item["installed"], "installed")
+        item["unit"] = _next_unit(target, str(item["kind"]), installed) if unit is None else unit
+    _block_list(target["equipment"]).append(item)
+    context.tag_schools[tag] = to
+
+
+def retire_equipment(context: Context, tag: str, on: dt.date) -> None:
+    _, equipment, index = context.device(tag)
+    item = equipment[index]
+    if item.get("retired") is not None:
+        raise OnboardingError(f"device {tag} was already retired on {item['retired']}")
+    item["retired"] = on
+
+
+def leave(context: Context, member: str, on: dt.date) -> None:
+    """The member's convention ends on `on` (its first day out); schools and devices stay for history."""
+    convention = context.member(member)["convention"]
+    if convention.get("left") is not None:
+        raise OnboardingError(f"member {member} already left on {convention['left']}")
+    position = list(convention).index("joined") + 1 if "joined" in convention else len(convention)
+    convention.insert(position, "left", on)
+
+
+def member_kind(context: Context, code: str) -> MemberKind | None:
+    return next((member.kind for member in context.register.members if member.code == code), None)
