@@ -23,7 +23,7 @@ from schoolfleet import lab
 ROOT = lab.PROJECT_ROOT
 LAB_INVENTORY = ROOT / "inventories" / "lab" / "hosts.yml"
 # Part of the demo fleet that fits on a 2-core machine: the central side and two schools.
-DEFAULT_PATTERN = "central_servers:backup_servers:school_servers[0:1]"
+DEFAULT_PATTERN = "central_servers:backup_servers[0]:school_servers[0:1]"
 
 
 def ansible_env() -> dict[str, str]:
