@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import difflib
 import io
 import os
@@ -38,6 +39,9 @@ def yaml_engine() -> YAML:
     engine.width = 4096
     engine.indent(mapping=2, sequence=4, offset=2)
     engine.explicit_start = True
+    # One date object set on several devices must not come out as an anchor and aliases.
+    base = engine.representer.ignore_aliases
+    engine.representer.ignore_aliases = lambda data: isinstance(data, dt.date | str | int) or base(data)
     return engine
 
 

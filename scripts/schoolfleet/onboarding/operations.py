@@ -18,7 +18,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from schoolfleet.onboarding.changeset import Changeset, OnboardingError
-from schoolfleet.register import EquipmentKind, MemberKind, Register
+from schoolfleet.register import EquipmentKind, Register
 from schoolfleet.register.addressing import school_block
 from schoolfleet.register.loader import MEMBERS_DIR
 
@@ -287,13 +287,26 @@ def retire_equipment(context: Context, tag: str, on: dt.date) -> None:
 
 
 def leave(context: Context, member: str, on: dt.date) -> None:
-    """The member's convention ends on `on` (its first day out); schools and devices stay for history."""
-    convention = context.member(member)["convention"]
+    """The member's convention ends on `on` (its first day out); schools and devices stay for history.
+
+    What it still holds is retired on that day and its licences end on the eve: the billing refuses a
+    device in service under no convention (it would go unbilled), and the inventory keeps a device
+    only while it is in service.
+    """
+    document = context.member(member)
+    convention = document["convention"]
     if convention.get("left") is not None:
         raise OnboardingError(f"member {member} already left on {convention['left']}")
     position = list(convention).index("joined") + 1 if "joined" in convention else len(convention)
     convention.insert(position, "left", on)
-
-
-def member_kind(context: Context, code: str) -> MemberKind | None:
-    return next((member.kind for member in context.register.members if member.code == code), None)
+    eve = on - dt.timedelta(days=1)
+    for school in document.get("schools") or ():
+        for item in school.get("equipment") or ():
+            retired = item.get("retired")
+            if retired is None or to_date(retired, "retired") > on:
+                item["retired"] = on
+        software = school.get("software") or {}
+        for licence in software.get("licences") or ():
+            end = licence.get("end")
+            if end is None or to_date(end, "end") > eve:
+                licence["end"] = eve
