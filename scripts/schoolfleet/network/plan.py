@@ -141,7 +141,8 @@ def vlan_plan(device: str, network: Any) -> dict[str, dict[str, Any]]:
             "wildcard": str(net.hostmask),
             "cidr": str(net),
             "gateway": str(gateway),
-            "dhcp": bool(entry.get("dhcp_range")),
+            # The register gives dhcp_start/dhcp_end (null without DHCP); dhcp_range is accepted too.
+            "dhcp": bool(entry.get("dhcp_range") or entry.get("dhcp_start")),
         }
     for other in vlans.values():
         for name, vlan in vlans.items():
