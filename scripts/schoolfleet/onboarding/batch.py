@@ -273,7 +273,9 @@ def csv_steps(path: Path, action: str, defaults: dict[str, object]) -> list[Step
     reader = csv.DictReader(text.splitlines(), delimiter=";" if ";" in header else ",")
     steps: list[Step] = []
     for row in reader:
-        values = {**defaults, **{name.strip(): (value or "").strip() for name, value in row.items() if name}}
+        # An empty cell takes the command line's value (`--on`, `--to`) for that line.
+        cells = {name.strip(): (value or "").strip() for name, value in row.items() if name}
+        values = {**defaults, **{name: value for name, value in cells.items() if value}}
         if None in row:
             raise OnboardingError(f"{path} line {reader.line_num}: more cells than columns in the header")
         steps.append(Step(f"{path} line {reader.line_num}", action, values))

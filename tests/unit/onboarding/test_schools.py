@@ -15,7 +15,9 @@ def _addresses(root: Path) -> dict[str, object]:
     plan = register.authority.plan
     found: dict[str, object] = {}
     for member, school in register.schools():
-        found[school.uai] = {name: str(v.network) for name, v in school_networks(plan, school.block, wifi=True).items()}
+        found[school.uai] = {
+            name: str(v.network) for name, v in school_networks(plan, school.block, wifi=True).items()
+        }
         for item in school.equipment:
             if item.kind.managed:
                 found[item.tag] = str(device_address(plan, school.block, item.kind, item.unit))
