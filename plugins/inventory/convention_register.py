@@ -109,6 +109,7 @@ cache_connection: /tmp/schoolfleet-inventory
 
 _MARKER = re.compile(rb"^plugin:\s*['\"]?convention_register['\"]?\s*$", re.MULTILINE)
 _CONSTRUCTED = ("compose", "groups", "keyed_groups")
+_CACHED = "inventory_json"
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):  # type: ignore[misc]
@@ -158,13 +159,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):  # type: i
         data: dict[str, Any] | None = None
         if use_cache and cache:
             try:
-                data = self._cache[cache_key]
+                data = json.loads(self._cache[cache_key][_CACHED])
             except KeyError:
                 data = None
         if data is None:
             data = self._build(path)
             if use_cache:
-                self._cache[cache_key] = data
+                # One JSON text rather than the structure: Ansible's cache codec walks every value in
+                # Python, which cost more than building the inventory afresh; json.loads does not.
+                self._cache[cache_key] = {_CACHED: json.dumps(data)}
         self._populate(data)
 
     def _build(self, path: str) -> dict[str, Any]:
@@ -177,15 +180,20 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):  # type: i
 
     def _populate(self, data: dict[str, Any]) -> None:
         inventory = self.inventory
+        # Ansible's inventory proxy walks every value to tag each string with its origin, and that walk
+        # cost more than building the whole inventory. The register's values are plain data, never
+        # trusted as templates either way, so they go straight to the inventory (the proxy is only
+        # bypassed for variables; hosts and groups still go through it).
+        variables_sink = getattr(inventory, "__wrapped__", inventory)
         groups: dict[str, dict[str, Any]] = data["groups"]
         for name in groups:
             inventory.add_group(name)
         for key, value in data["vars"].items():
-            inventory.set_variable("all", key, value)
+            variables_sink.set_variable("all", key, value)
         # Group edges before any host joins: Ansible then never walks a group's hosts to update ancestors.
         for name, group in groups.items():
             for key, value in group["vars"].items():
-                inventory.set_variable(name, key, value)
+                variables_sink.set_variable(name, key, value)
             for child in group["children"]:
                 inventory.add_child(name, child)
         constructed = any(self.get_option(option) for option in _CONSTRUCTED)
@@ -197,7 +205,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):  # type: i
                 inventory.add_child(group_name, name)
             variables = host["vars"]
             for key, value in variables.items():
-                inventory.set_variable(name, key, value)
+                variables_sink.set_variable(name, key, value)
             if constructed:
                 context = {**data["vars"], **variables}
                 self._set_composite_vars(self.get_option("compose"), context, name, strict=strict)

@@ -20,6 +20,29 @@ _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _INTEGER = re.compile(r"[0-9]+\Z")
 
 
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+
+
+class _Composer(yaml.CBaseLoader):  # type: ignore[misc]
+    """libyaml's parser, with no tag resolution at all: every scalar is text, and typing is ours.
+
+    The resolver hooks run in Python for every node; the base ones cost as much as the parsing.
+    """
+
+    def descend_resolver(self, current_node: object, current_index: object) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+    def resolve(self, kind: type[yaml.Node], value: object, implicit: object) -> str:
+        if kind is yaml.ScalarNode:
+            return _STR
+        return _SEQ if kind is yaml.SequenceNode else _MAP
+
+
 def compose_file(path: Path, display: str, problems: Problems) -> yaml.Node | None:
     """The file's node tree, or None (with a problem recorded) when it cannot be read or parsed."""
     try:
@@ -27,8 +50,7 @@ def compose_file(path: Path, display: str, problems: Problems) -> yaml.Node | No
     except OSError as exc:
         problems.add(display, 0, "", f"cannot read the file: {exc.strerror}")
         return None
-    # libyaml's parser with the base resolver: every scalar is text, typing is ours.
-    composer = yaml.CBaseLoader(data)
+    composer = _Composer(data)
     try:
         node: yaml.Node | None = composer.get_single_node()
     except yaml.MarkedYAMLError as exc:
