@@ -179,7 +179,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):  # type: i
         return build_inventory(register, as_of=self._as_of(), reach=reach, unmanaged=unmanaged)
 
     def _populate(self, data: dict[str, Any]) -> None:
-        inventory = self.inventory
+        inventory: Any = self.inventory
         # Ansible's inventory proxy walks every value to tag each string with its origin, and that walk
         # cost more than building the whole inventory. The register's values are plain data, never
         # trusted as templates either way, so they go straight to the inventory (the proxy is only
