@@ -14,7 +14,7 @@ def _addresses(root: Path) -> dict[str, object]:
     register = load_register(root)
     plan = register.authority.plan
     found: dict[str, object] = {}
-    for member, school in register.schools():
+    for _, school in register.schools():
         found[school.uai] = {
             name: str(v.network) for name, v in school_networks(plan, school.block, wifi=True).items()
         }
@@ -63,8 +63,8 @@ def test_the_next_school_takes_the_block_after_every_taken_one(run: Run, registe
 def test_a_duplicate_uai_is_refused_and_nothing_written(run: Run, register_dir: Path) -> None:
     before = snapshot(register_dir)
     status, _, err = run(
-        "add-school", "--member", "beta-gamma", "--uai", "0910005L", "--name", "Doublon", "--kind", "primaire",
-        "--zone", "C", "--pupils", "10", "--teachers", "1", "--commune", "45002",
+        "add-school", "--member", "beta-gamma", "--uai", "0910005L", "--name", "Doublon",
+        "--kind", "primaire", "--zone", "C", "--pupils", "10", "--teachers", "1", "--commune", "45002",
     )  # fmt: skip
     assert status == 2
     assert "UAI 0910005L is already in the register (members/91001-alpha.yml)" in err
