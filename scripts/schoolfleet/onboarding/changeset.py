@@ -21,7 +21,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
-from schoolfleet.register import Problem, Register, RegisterError, load_register
+from schoolfleet.register import Register, RegisterError, load_register
 
 
 class OnboardingError(Exception):
@@ -104,16 +104,17 @@ class Changeset:
             try:
                 register = load_register(copy)
             except RegisterError as exc:
+                # Messages cite other records ("also at FILE:LINE") as well: both name the real files.
+                copied, real = str(copy), str(self.root)
                 raise RegisterError(
-                    dataclasses.replace(problem, file=self._real(problem, copy)) for problem in exc.problems
+                    dataclasses.replace(
+                        problem,
+                        file=problem.file.replace(copied, real, 1),
+                        message=problem.message.replace(copied, real),
+                    )
+                    for problem in exc.problems
                 ) from None
         return dataclasses.replace(register, root=self.root)
-
-    def _real(self, problem: Problem, copy: Path) -> str:
-        prefix = str(copy)
-        return (
-            str(self.root) + problem.file[len(prefix) :] if problem.file.startswith(prefix) else problem.file
-        )
 
     def write(self) -> list[Path]:
         """Write every changed file, or none: all new texts go to temporary files first, then renames."""

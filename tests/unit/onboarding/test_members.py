@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 from pathlib import Path
 
 from conftest import Run, snapshot
@@ -101,3 +102,37 @@ def test_a_member_that_already_left_is_refused(run: Run, register_dir: Path) -> 
     status, _, err = run("leave", "--member", "91004", "--on", "2027-01-01")
     assert status == 2
     assert "member 91004 already left on 2024-08-31" in err
+
+
+def test_the_wrapper_runs_the_command_from_anywhere(register_dir: Path, tmp_path: Path) -> None:
+    wrapper = Path(__file__).parents[3] / "scripts" / "onboard"
+    result = subprocess.run(
+        [str(wrapper), "add-sivos", "--register", str(register_dir), "--code", "zeta", "--name", "SIVOS Zeta",
+         "--commune", "91030=Zeta", "--commune", "91031=Theta", "--reference", "CONV-2026-053",
+         "--joined", "2026-09-01", "--dry-run"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        "--- /dev/null\n"
+        "+++ b/members/sivos-zeta.yml\n"
+        "@@ -0,0 +1,16 @@\n"
+        "+---\n"
+        "+# Convention with the SIVOS below, which holds the schools of its communes.\n"
+        "+sivos:\n"
+        "+  code: zeta\n"
+        "+  name: SIVOS Zeta\n"
+        "+  communes:\n"
+        '+    - insee: "91030"\n'
+        "+      name: Zeta\n"
+        '+    - insee: "91031"\n'
+        "+      name: Theta\n"
+        "+convention:\n"
+        "+  reference: CONV-2026-053\n"
+        "+  joined: 2026-09-01\n"
+        "+options:\n"
+        "+  wifi: false\n"
+        "+schools: []\n"
+        "dry run: nothing written\n"
+    )
+    assert not (register_dir / "members" / "sivos-zeta.yml").exists()

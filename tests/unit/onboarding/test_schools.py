@@ -105,3 +105,17 @@ def test_dry_run_shows_the_diff_and_writes_nothing(run: Run, register_dir: Path)
     assert "+  - uai: 0910003J\n" in out
     assert out.rstrip().endswith("dry run: nothing written")
     assert snapshot(register_dir) == before
+
+
+def test_a_forced_block_already_taken_is_refused_by_the_loader(run: Run, register_dir: Path) -> None:
+    status, _, err = run(
+        "add-school", "--member", "91001", "--uai", "0910003J", "--name", "École", "--kind", "primaire",
+        "--zone", "C", "--pupils", "10", "--teachers", "1", "--block", "4",
+    )  # fmt: skip
+    assert status == 2
+    # The block of a member that left stays its own; the loader names both schools, in the real files.
+    assert (
+        f"{register_dir}/members/91004-delta.yml:11: schools[0].block: address block 4 overlaps the school"
+        f" at {register_dir}/members/91001-alpha.yml:49"
+    ) in err
+    assert "/onboarding-" not in err
