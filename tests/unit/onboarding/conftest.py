@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from schoolfleet.onboarding.__main__ import main
 
+from .support import Run
+
 FIXTURE = Path(__file__).parent / "fixtures" / "register"
 DEMO_TARIFFS = Path(__file__).parents[3] / "inventories" / "demo" / "register" / "tariffs"
-
-Run = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
@@ -35,12 +33,3 @@ def run(register_dir: Path, capsys: pytest.CaptureFixture[str]) -> Run:
         return status, captured.out, captured.err
 
     return call
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    """Every file under the register with its digest: to prove a refused command wrote nothing."""
-    return {
-        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-    }

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from conftest import Run, snapshot
-
 from schoolfleet.register import EquipmentKind, load_register
+
+from .support import Run, snapshot
 
 
 def _devices(root: Path) -> dict[str, tuple[str, EquipmentKind, int | None, dt.date | None]]:

@@ -6,10 +6,11 @@ import difflib
 from pathlib import Path
 
 import pytest
-from conftest import Run, snapshot
 
 from schoolfleet.onboarding import Changeset, OnboardingError
 from schoolfleet.onboarding.changeset import dump, yaml_engine
+
+from .support import Run, snapshot
 
 DEMO = Path(__file__).parents[3] / "inventories" / "demo" / "register"
 

@@ -6,11 +6,11 @@ import datetime as dt
 import subprocess
 from pathlib import Path
 
-from conftest import Run, snapshot
-
 from schoolfleet.billing.__main__ import bill
 from schoolfleet.register import MemberKind, load_register
 from schoolfleet.register.inventory import build_inventory
+
+from .support import Run, snapshot
 
 
 def test_add_commune_creates_a_member_file_the_loader_reads(run: Run, register_dir: Path) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from conftest import Run, snapshot
-
 from schoolfleet.onboarding import renewal
 from schoolfleet.register import load_register
+
+from .support import Run, snapshot
 
 
 def test_the_list_has_the_schools_of_the_members_in_convention_that_year(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Run, snapshot
-
 from schoolfleet.register import load_register
 from schoolfleet.register.addressing import device_address, school_networks
+
+from .support import Run, snapshot
 
 
 def _addresses(root: Path) -> dict[str, object]:
