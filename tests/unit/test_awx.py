@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -35,3 +36,20 @@ def test_ansible_builder_creates_the_build_context(tmp_path: Path) -> None:
     assert f"ansible-core=={core}" in containerfile
     assert pins(tmp_path / "_build" / "requirements.txt") == pins(AWX / "requirements-ee.txt")
     assert "community.general" in (tmp_path / "_build" / "requirements.yml").read_text()
+
+
+def test_inventory_source_answers_as_awx_calls_it(tmp_path: Path) -> None:
+    inventory = str(Path(sys.executable).with_name("ansible-inventory"))
+    awx_args = ["--list", "--export", "--playbook-dir", "playbooks"]
+    result = subprocess.run(
+        [inventory, "-i", "inventories/demo/hosts.yml", *awx_args],
+        cwd=ROOT,
+        env={"PATH": str(Path(sys.executable).parent), "ANSIBLE_HOME": str(tmp_path), "HOME": str(tmp_path)},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    listing = json.loads(result.stdout)
+    assert {"school_servers", "central_servers", "backup_servers", "switches", "routers"} <= set(listing)
+    assert len(listing["school_servers"]["hosts"]) >= 100
+    assert any(group.startswith("commune_") for group in listing)
