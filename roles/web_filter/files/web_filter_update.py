@@ -47,7 +47,8 @@ import time
 from pathlib import Path
 
 CANARY_ZONE = "web-filter.invalid"
-VALID_LIST = re.compile(rb"(?:[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})+\n)*")
+# Bytes a clean list may hold; checked with bytes.translate (C speed, no copy of the lines).
+NAME_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789_-.\n"
 LOOSE_LABEL = re.compile(r"^[a-z0-9_-]{1,63}$")
 PROBE_IPV4 = "192.0.2.1"
 MAX_LINE_BYTES = 1024
@@ -280,7 +281,7 @@ class Updater:
                 raise UpdateError(f"{category}: checksum differs from the manifest")
             if data.count(b"\n") != int(str(meta["count"])):
                 raise UpdateError(f"{category}: count differs from the manifest")
-            if not VALID_LIST.fullmatch(data):
+            if not clean_list(path, data):
                 raise UpdateError(f"{category}: holds lines that are not clean domain names")
         for extra in set(p.name for p in target.iterdir()) - set(categories):
             (target / extra).unlink()
@@ -457,6 +458,19 @@ class Updater:
         missing = [c for c in needed if not (self.live / f"{c}.cdb").is_file()]
         if missing:
             raise UpdateError(f"missing compiled lists: {', '.join(missing)}")
+
+
+def clean_list(path: Path, data: bytes) -> bool:
+    """Whether every line is a clean name: allowed bytes, no empty label, at least two labels."""
+    if not data:
+        return True
+    if not data.endswith(b"\n") or data.translate(None, NAME_BYTES) or data.startswith((b".", b"\n")):
+        return False
+    if any(bad in data for bad in (b"..", b"\n.", b".\n", b"\n\n")):
+        return False
+    # A single label would block a whole TLD. Iterating the file keeps memory flat.
+    with path.open("rb") as handle:
+        return all(b"." in line for line in handle)
 
 
 def cdb_compile(out: Path, inputs: list[Path]) -> None:

@@ -177,3 +177,25 @@ def test_the_school_refuses_a_shrink_beyond_the_threshold(tmp_path):
     with pytest.raises(SCHOOL.UpdateError, match="empty"):
         updater.check_policy({"categories": {"adult": {"count": 0}}})
     updater.check_policy({"categories": {"adult": {"count": 950}}})
+
+
+@pytest.mark.parametrize(
+    ("data", "clean"),
+    [
+        (b"a.com\nb.c.org\n", True),
+        (b"", True),
+        (b"a.com\n\nb.com\n", False),
+        (b"a..com\n", False),
+        (b".a.com\n", False),
+        (b"a.com.\n", False),
+        (b"a.com\ncom\n", False),
+        (b"A.com\n", False),
+        (b"a.com", False),
+        (b"a.com\r\n", False),
+        (b"a.com\n10.0.0.1/8\n", False),
+    ],
+)
+def test_the_school_checks_every_line_of_a_received_list(tmp_path, data, clean):
+    path = tmp_path / "list"
+    path.write_bytes(data)
+    assert SCHOOL.clean_list(path, data) is clean
