@@ -25,9 +25,13 @@ export PYTHONDONTWRITEBYTECODE := 1
 DEBIAN_PACKAGES := podman runc debootstrap netavark aardvark-dns
 
 ROLES_WITH_SCENARIOS = $(patsubst roles/%/molecule/default/molecule.yml,%,$(wildcard roles/*/molecule/default/molecule.yml))
+# The scenarios `make test` (and so CI) runs. A scenario joins once it has passed a full `molecule test`
+# on a clean checkout; the others run with `make molecule-ROLE` (see the open issues for their state).
+GATED_SCENARIOS ?= common
+PENDING_SCENARIOS = $(filter-out $(GATED_SCENARIOS),$(ROLES_WITH_SCENARIOS))
 DEMO_HOSTS ?= $(shell cat inventories/lab/demo-hosts 2>/dev/null)
 
-.PHONY: help deps venv image demo demo-down test lint unit molecule molecule-% bench clean
+.PHONY: help deps venv image demo demo-down test lint unit molecule molecule-all molecule-% bench clean
 
 help:
 	@echo "make demo    run the main job on the embedded demo register, against a local lab"
@@ -79,6 +83,10 @@ unit: venv
 	$(BIN)/pytest
 
 molecule: image
+	@set -e; for role in $(GATED_SCENARIOS); do $(MAKE) --no-print-directory molecule-$$role; done
+	@if [ -n "$(strip $(PENDING_SCENARIOS))" ]; then echo "Not in the gate yet: $(PENDING_SCENARIOS)"; fi
+
+molecule-all: image
 	@set -e; for role in $(ROLES_WITH_SCENARIOS); do $(MAKE) --no-print-directory molecule-$$role; done
 
 molecule-%: image

@@ -89,11 +89,13 @@ EXAMPLES = r"""
 plugin: convention_register
 register: register
 
+---
 # inventories/lab/hosts.yml: the same register, hosts are podman containers
 plugin: convention_register
 register: ../demo/register
 reach: podman
 
+---
 # A fixed day, extra groups by school kind, a cached inventory
 plugin: convention_register
 as_of: "2026-11-01"
