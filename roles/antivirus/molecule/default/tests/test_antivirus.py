@@ -70,7 +70,7 @@ def test_school_pulled_the_signatures_from_the_mirror():
     assert SCHOOL.file("/var/lib/clamav/schoolfleet-test.hdb").contains("Schoolfleet.Test.Custom")
     school_ip = SCHOOL.check_output("hostname -I").split()[0]
     access = CENTRAL.check_output("cat /var/log/nginx/access.log")
-    assert f'{school_ip} - - ' in access
+    assert f"{school_ip} - - " in access
     assert "GET /antivirus/test.cvd" in access and "ClamAV/" in access
     status = json.loads(SCHOOL.file("/var/lib/antivirus/state/status.json").content_string)
     assert status["level"] == "ok" and status["mirror"] == MIRROR
