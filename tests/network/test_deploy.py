@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import HERE, run_playbook
 from fakenos_lab import PASSWORD, USER, ios_device
+from network_helpers import HERE, run_playbook
 
 RUNNING = HERE / "fixtures" / "running" / "ec-jaures-sw1.cfg"
 SNMP_SECRET = "community-from-vault"

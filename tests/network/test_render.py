@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import HERE, run_playbook
+from network_helpers import HERE, run_playbook
 
 from schoolfleet.network.drift import config_paths
 
