@@ -137,10 +137,16 @@ def test_retention_prunes_from_the_datacenter():
     # Back-dated snapshots, one carrying data no other snapshot has, so pruning must free space.
     today = dt.datetime.now()
     SCHOOL.check_output("head -c 3000000 /dev/urandom > /srv/school/old-project.bin")
-    for days in (400, 95, 40, 9, 8, 1):
+
+    def backup(days: int) -> None:
         when = (today - dt.timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S")
         SCHOOL.check_output(f"schoolfleet-restic backup -q --host school-a --time '{when}' /srv/school")
+
+    for days in (400, 95, 40, 9, 8):
+        backup(days)
+    # Gone before yesterday's backup: only snapshots that retention forgets hold it.
     SCHOOL.check_output("rm /srv/school/old-project.bin")
+    backup(1)
     # The one backup made by the service so far, plus the six back-dated ones.
     assert len(snapshots()) == 7
     size_before = int(DC.check_output(f"du -sb {REPO}").split()[0])
