@@ -18,10 +18,12 @@ from typing import Any
 
 import ansible_runner
 
-from schoolfleet import lab
+from schoolfleet import lab, secrets
 
 ROOT = lab.PROJECT_ROOT
 LAB_INVENTORY = ROOT / "inventories" / "lab" / "hosts.yml"
+# Throwaway secrets for the lab's hosts, made on first use; git ignores .cache/.
+LAB_SECRETS = ROOT / ".cache" / "lab" / "secrets.yml"
 # Part of the demo fleet that fits on a 2-core machine: the central side and two schools.
 DEFAULT_PATTERN = "central_servers:backup_servers[0]:school_servers[0:1]"
 
@@ -68,6 +70,7 @@ def run_playbook(playbook: str, hosts: Sequence[str]) -> ansible_runner.Runner:
         playbook=str(ROOT / "playbooks" / playbook),
         inventory=str(LAB_INVENTORY),
         limit=",".join(hosts),
+        cmdline=f"-e @{LAB_SECRETS}",
         envvars={
             key: value
             for key, value in ansible_env().items()
@@ -100,15 +103,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="demo", description=__doc__.splitlines()[0])
     parser.add_argument("--limit", default=DEFAULT_PATTERN, help="hosts of the demo register to bring up")
     parser.add_argument("--playbook", default="site.yml")
+    parser.add_argument("--no-upstreams", action="store_true", help="skip the lab's upstream stand-ins")
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
         hosts = resolve_hosts(args.limit)
         print(f"Lab hosts: {', '.join(hosts)}", flush=True)
         lab.up(hosts)
+        schools = [host for host in hosts if host in resolve_hosts("school_servers")]
+        secrets.ensure(LAB_SECRETS, schools, config_signer=True)
     except (lab.LabError, subprocess.CalledProcessError) as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1
+    if not args.no_upstreams:
+        upstreams = run_playbook("lab/upstreams.yml", hosts)
+        if upstreams.rc != 0:
+            print(summarise(upstreams, hosts, time.monotonic() - started))
+            return 1
     runner = run_playbook(args.playbook, hosts)
     print()
     print(summarise(runner, hosts, time.monotonic() - started))
