@@ -372,6 +372,11 @@ class Updater:
             os.utime(self.live / entry.name)
 
     def confirm_live(self, version: str) -> None:
+        # dnsdist looks at a list file's mtime at most once per refresh period, and only when a
+        # query reaches that list: one list answering the canary says nothing of the others
+        # (adult, evaluated first, may still hold the old file). Once a full period has passed
+        # since the swap, the next lookup in every list re-opens it before answering.
+        time.sleep(float(str(self.config.get("refresh_seconds", 5))) + 0.5)
         server, port = str(self.config["probe_server"]), int(str(self.config["probe_port"]))
         deadline = time.monotonic() + float(str(self.config.get("live_check_seconds", 30)))
         while True:
