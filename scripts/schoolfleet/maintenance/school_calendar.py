@@ -14,7 +14,12 @@ from collections.abc import Mapping, Sequence
 import holidays
 from vacances_scolaires_france import SchoolHolidayDates
 
-from schoolfleet.maintenance.window import DEFAULT_SCHOOL_HOURS, SchoolCalendar, parse_school_hours
+from schoolfleet.maintenance.window import (
+    DEFAULT_SCHOOL_HOURS,
+    SchoolCalendar,
+    parse_school_hours,
+    parse_teaching_hours,
+)
 
 ZONES = ("A", "B", "C")
 
@@ -45,6 +50,7 @@ def build_calendar(
     first_year: int,
     subdivision: str | None = None,
     school_hours: Mapping[str, Sequence[str]] | None = None,
+    teaching_hours: Mapping[str, Sequence[Sequence[str]]] | None = None,
 ) -> SchoolCalendar:
     """The calendar of a school of `zone` from 1 January of `first_year` to the end of the packaged data."""
     first_day = dt.date(first_year, 1, 1)
@@ -52,11 +58,13 @@ def build_calendar(
     if last_day < first_day:
         raise ValueError(f"the packaged school holidays end on {last_day}, before {first_day}")
     public = holidays.country_holidays("FR", subdiv=subdivision, years=range(first_year, last_day.year + 1))
+    hours = parse_school_hours(DEFAULT_SCHOOL_HOURS if school_hours is None else school_hours)
     return SchoolCalendar(
         zone=zone,
         valid_from=first_day,
         valid_until=last_day,
         public_holidays={day: str(name) for day, name in sorted(public.items()) if day <= last_day},
         school_holidays=periods,
-        school_hours=parse_school_hours(DEFAULT_SCHOOL_HOURS if school_hours is None else school_hours),
+        school_hours=hours,
+        teaching_hours=parse_teaching_hours(teaching_hours, hours),
     )
