@@ -473,9 +473,16 @@ def clean_list(path: Path, data: bytes) -> bool:
         return False
     if any(bad in data for bad in (b"..", b"\n.", b".\n", b"\n\n")):
         return False
-    # A single label would block a whole TLD. Iterating the file keeps memory flat.
-    with path.open("rb") as handle:
-        return all(b"." in line for line in handle)
+    # A single label would block a whole TLD. grep finds a line without a dot in C (0.2 s for the
+    # 4.5 M names of adult, where a Python loop over the lines takes 3 to 4 s) with flat memory.
+    found = subprocess.run(
+        ["grep", "--invert-match", "--fixed-strings", "--max-count=1", "--quiet", ".", str(path)],
+        env=dict(os.environ, LC_ALL="C"),
+        check=False,
+    )
+    if found.returncode > 1:
+        raise UpdateError(f"{path.name}: grep could not read it (exit {found.returncode})")
+    return found.returncode == 1
 
 
 def cdb_compile(out: Path, inputs: list[Path]) -> None:
