@@ -1,9 +1,11 @@
-"""A FakeNOS Cisco IOS device on 127.0.0.1, for the connection-level tests.
+"""FakeNOS devices on 127.0.0.1 for the connection-level tests: a Cisco IOS one and an HP ProCurve
+(AOS-S) one.
 
 FakeNOS answers canned commands only and has no configuration mode, so the device's running
 configuration is a fixture file: a push cannot change it, which is why the tests run the push in
 check mode and look at what it would send. The canned commands added here are the ones the
-cisco.ios terminal and cliconf plugins send on login and for a back-up.
+cisco.ios plugins and the project's procurve plugins (plugins/terminal, plugins/cliconf) send on
+login and for a back-up.
 """
 
 from __future__ import annotations
@@ -30,9 +32,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def ios_platform(running_config: str) -> Nos:
-    base_file = Path(fakenos.__file__).parent / "plugins/nos/platforms_yaml/cisco_ios.yaml"
+def _platform_data(name: str) -> dict[str, Any]:
+    base_file = Path(fakenos.__file__).parent / f"plugins/nos/platforms_yaml/{name}.yaml"
     data: dict[str, Any] = yaml.safe_load(base_file.read_text())
+    return data
+
+
+def ios_platform(running_config: str) -> Nos:
+    data = _platform_data("cisco_ios")
     extra = {
         "terminal width 512": "",
         "terminal width 0": "",
@@ -47,14 +54,62 @@ def ios_platform(running_config: str) -> Nos:
     return nos
 
 
+# What an AOS-S 16.x switch prints around "show running-config": a header, VT100 sequences that
+# repaint the last line of the screen, and every prompt followed by a space.
+PROCURVE_SCREEN = "\x1b[1;24r\x1b[24;1H\x1b[2K"
+PROCURVE_HEADER = (
+    "\nRunning configuration:\n\n; J9776A Configuration Editor; Created on release #YA.16.10.0012\n"
+)
+PROCURVE_HEADER += "; Ver #14:41.44.00.04.19.02.13.98.82.34.61.18.28.f3.84.9c.63.ff.37.27:05\n"
+
+
+def procurve_platform(running_config: str) -> Nos:
+    """FakeNOS's hp_procurve platform with AOS-S prompts ("name# ") and show running-config."""
+    data = _platform_data("hp_procurve")
+    spaced = {f"{{base_prompt}}{end}": f"{{base_prompt}}{end} " for end in (">", "#", "(config)#")}
+
+    def space(prompt: str) -> str:
+        return spaced.get(prompt, prompt)
+
+    for key in ("initial_prompt", "enable_prompt", "config_prompt"):
+        data[key] = space(data[key])
+    for command in data["commands"].values():
+        if isinstance(command.get("prompt"), list):
+            command["prompt"] = [space(p) for p in command["prompt"]]
+        elif command.get("prompt"):
+            command["prompt"] = space(command["prompt"])
+        if command.get("new_prompt"):
+            command["new_prompt"] = space(command["new_prompt"])
+    data["commands"]["show running-config"] = {
+        "output": PROCURVE_SCREEN + PROCURVE_HEADER + running_config,
+        "help": "show running-config",
+        "prompt": ["{base_prompt}> ", "{base_prompt}# "],
+    }
+    nos = Nos()
+    nos.from_dict(data)
+    return nos
+
+
+PLATFORMS = {"ios": ("cisco_ios", ios_platform), "procurve": ("hp_procurve", procurve_platform)}
+
+
 @contextmanager
 def ios_device(hostname: str, running_config: str) -> Iterator[int]:
     """Start one IOS device answering with running_config; yields its SSH port."""
+    with device(hostname, running_config, "ios") as port:
+        yield port
+
+
+@contextmanager
+def device(hostname: str, running_config: str, family: str) -> Iterator[int]:
+    """Start one device of the family ("ios" or "procurve") answering with running_config; yields
+    its SSH port."""
+    platform, make = PLATFORMS[family]
     port = free_port()
     inventory = {
-        "hosts": {hostname: {"username": USER, "password": PASSWORD, "port": port, "platform": "cisco_ios"}}
+        "hosts": {hostname: {"username": USER, "password": PASSWORD, "port": port, "platform": platform}}
     }
-    net = FakeNOS(inventory=inventory, plugins=[ios_platform(running_config)])
+    net = FakeNOS(inventory=inventory, plugins=[make(running_config)])
     net.start()
     # start() binds the listening socket before it returns: no need to probe it, and a bare TCP
     # probe would only make the SSH server log a failed handshake.

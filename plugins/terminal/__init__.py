@@ -1,0 +1,1 @@
+"""The project's terminal plugins (a package only so that mypy tells the two procurve.py apart)."""
