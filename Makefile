@@ -23,6 +23,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 # Debian packages for the lab and the tests; installed only when one is missing.
 DEBIAN_PACKAGES := podman runc debootstrap netavark aardvark-dns
+# What the benchmarks compare on the host (make bench only).
+BENCH_PACKAGES := restic rclone dnsdist tinycdb unbound squidguard dnsperf rsync time
 
 ROLES_WITH_SCENARIOS = $(patsubst roles/%/molecule/default/molecule.yml,%,$(wildcard roles/*/molecule/default/molecule.yml))
 # The scenarios `make test` (and so CI) runs: those seen passing a full `molecule test`. The others
@@ -31,7 +33,7 @@ GATED_SCENARIOS ?= common antivirus school_directory school_sync web_filter back
 PENDING_SCENARIOS = $(filter-out $(GATED_SCENARIOS),$(ROLES_WITH_SCENARIOS))
 DEMO_HOSTS ?= $(shell cat inventories/lab/demo-hosts 2>/dev/null)
 
-.PHONY: help deps venv image demo demo-down test lint unit molecule molecule-all molecule-% bench clean
+.PHONY: help deps apt-install venv image demo demo-down test lint unit molecule molecule-all molecule-% bench clean
 
 help:
 	@echo "make demo    run the main job on the embedded demo register, against a local lab"
@@ -40,15 +42,18 @@ help:
 
 deps: $(CACHE)/deps.stamp
 $(CACHE)/deps.stamp: Makefile
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(DEBIAN_PACKAGES)"
+	@touch $@
+
+apt-install:
 	@mkdir -p $(CACHE)
-	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
 	    | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	    echo "Installing Debian packages: $$missing"; \
 	    apt-get update -qq; \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	@touch $@
 
 venv: $(VENV)/.stamp
 $(VENV)/.stamp: requirements.txt pyproject.toml
@@ -94,6 +99,7 @@ molecule-%: image
 
 # Benchmarks print ratios measured in one run; each takes minutes (see the issue notes for figures).
 bench: image
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(BENCH_PACKAGES)"
 	$(BIN)/python tests/bench/inventory_bench.py --sizes 120,1200
 	@for b in $(filter-out tests/bench/inventory_bench.py,$(wildcard tests/bench/*.py)); do \
 	    echo "== $$b"; $(BIN)/python $$b; done
