@@ -20,6 +20,7 @@ import fakenos
 import yaml
 from fakenos import FakeNOS
 from fakenos.core.nos import Nos
+from fakenos.plugins.shell.cmd_shell import CMDShell
 
 USER = "netadmin"
 PASSWORD = "fakenos-lab-only"
@@ -90,6 +91,45 @@ def procurve_platform(running_config: str) -> Nos:
     return nos
 
 
+def procurve_config_shell(log: list[str]) -> type[CMDShell]:
+    """A FakeNOS shell with AOS-S configuration contexts, which FakeNOS lacks.
+
+    "configure terminal", "vlan N", "interface N", "ip access-list ...", "exit" and "end" move the
+    prompt the way AOS-S does (name(config)# , name(vlan-10)# ...), so that network_cli has to
+    follow real context prompts; every command given in configuration mode, and "write memory",
+    is appended to log. Nothing is applied: show running-config keeps answering the fixture.
+    """
+    contexts = (
+        ("vlan ", lambda rest: f"vlan-{rest}"),
+        ("interface ", lambda rest: f"eth-{rest}"),
+        ("ip access-list extended ", lambda rest: "config-ext-nacl"),
+    )
+
+    class ProcurveConfigShell(CMDShell):  # type: ignore[misc]
+        def default(self, line: str) -> bool:
+            base = self.base_prompt
+            manager, config = f"{base}# ", f"{base}(config)# "
+            line = line.strip()
+            if self.prompt == manager and line in ("configure terminal", "write memory"):
+                log.append(line)
+                if line == "configure terminal":
+                    self.prompt = config
+                return False
+            if not self.prompt.startswith(f"{base}("):
+                return bool(super().default(line))
+            log.append(line)
+            if line == "end":
+                self.prompt = manager
+            elif line == "exit":
+                self.prompt = manager if self.prompt == config else config
+            for keyword, context in contexts:
+                if line.startswith(keyword):
+                    self.prompt = f"{base}({context(line[len(keyword) :])})# "
+            return False
+
+    return ProcurveConfigShell
+
+
 PLATFORMS = {"ios": ("cisco_ios", ios_platform), "procurve": ("hp_procurve", procurve_platform)}
 
 
@@ -101,15 +141,23 @@ def ios_device(hostname: str, running_config: str) -> Iterator[int]:
 
 
 @contextmanager
-def device(hostname: str, running_config: str, family: str) -> Iterator[int]:
+def device(
+    hostname: str, running_config: str, family: str, config_log: list[str] | None = None
+) -> Iterator[int]:
     """Start one device of the family ("ios" or "procurve") answering with running_config; yields
-    its SSH port."""
+    its SSH port. With config_log (ProCurve only), the device has configuration contexts and
+    records there what is sent in them (procurve_config_shell)."""
     platform, make = PLATFORMS[family]
     port = free_port()
     inventory = {
         "hosts": {hostname: {"username": USER, "password": PASSWORD, "port": port, "platform": platform}}
     }
     net = FakeNOS(inventory=inventory, plugins=[make(running_config)])
+    if config_log is not None:
+        if family != "procurve":
+            raise ValueError("configuration contexts are simulated for ProCurve only")
+        # Looked up when the host starts: every session of this device gets the shell.
+        net.shell_plugins["CMDShell"] = procurve_config_shell(config_log)
     net.start()
     # start() binds the listening socket before it returns: no need to probe it, and a bare TCP
     # probe would only make the SSH server log a failed handshake.

@@ -131,6 +131,40 @@ def test_procurve_dry_run_backs_up_and_reports_diff_and_drift(build_dir: Path) -
     assert "public" not in report
 
 
+def test_procurve_push_goes_through_configuration_contexts(build_dir: Path, tmp_path: Path) -> None:
+    # FakeNOS has no configuration mode: procurve_config_shell gives this device AOS-S's context
+    # prompts and records what reaches them. It applies nothing, so the drift stays.
+    (tmp_path / "ec-jaures-sw2.cfg").write_text((build_dir / "ec-jaures-sw2.cfg").read_text())
+    sent: list[str] = []
+    with device("ec-jaures-sw2", PROCURVE_RUNNING.read_text(), "procurve", config_log=sent) as port:
+        result = run_playbook(
+            "deploy.yml", "-l", "ec-jaures-sw2", "-e", _connection_vars(port, tmp_path, "procurve")
+        )
+    out = result.stdout
+    assert "failed=0" in out
+    push = ["vlan 10", "untagged 1-4", "exit", "vlan 20", "untagged 6", "exit"]
+    push += ["vlan 30", 'name "wifi"', "untagged 5", "tagged 8", "exit"]
+    snmp = f'snmp-server community "{SNMP_SECRET}" operator'
+    assert sent == [
+        "configure terminal",
+        *push,
+        "end",
+        "configure terminal",
+        snmp,
+        "end",
+        "write memory",
+    ]
+    assert "changed: [ec-jaures-sw2]" in _task(
+        out, "Save the running configuration to the startup configuration"
+    )
+    assert SNMP_SECRET not in out + result.stderr
+    # Backed up before anything was sent; read again afterwards for the drift report.
+    assert len(list((tmp_path / "backup").glob("ec-jaures-sw2_*.cfg"))) == 1
+    assert (
+        (tmp_path / "drift" / "ec-jaures-sw2.drift").read_text().startswith("# drift of ec-jaures-sw2: DRIFT")
+    )
+
+
 def _procurve_device_view(intended: str) -> str:
     """The running configuration an AOS-S router holding exactly `intended` prints: no comments,
     access-list entries numbered, plus lines such a device has that nobody renders, and Vault's
