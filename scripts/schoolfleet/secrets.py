@@ -73,6 +73,9 @@ def complete(data: dict[str, Any], schools: Iterable[str], config_signer: bool) 
     per_school("vault_school_directory_admin_passwords", lambda _: password())
     per_school("vault_backup_repository_passwords", lambda _: password(32))
     per_school("vault_backup_ssh_keys", lambda school: ssh_keypair(f"backup@{school}"))
+    # The access points' RADIUS secret and the key the school's radio schedule logs in to them with.
+    per_school("vault_wifi_radius_secrets", lambda _: password(32))
+    per_school("vault_wifi_schedule_ssh_keys", lambda school: ssh_keypair(f"wifi-schedule@{school}"))
     if "vault_central_repo_signing_key" not in data:
         key = signing_key("schoolfleet in-house repository")
         data["vault_central_repo_signing_key"] = key["private"]

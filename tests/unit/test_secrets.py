@@ -66,6 +66,8 @@ def test_a_second_run_keeps_every_value_and_adds_a_new_school(made: tuple[Path, 
         "vault_backup_repository_passwords[0450003c-srv]",
         "vault_backup_ssh_keys[0450003c-srv]",
         "vault_school_directory_admin_passwords[0450003c-srv]",
+        "vault_wifi_radius_secrets[0450003c-srv]",
+        "vault_wifi_schedule_ssh_keys[0450003c-srv]",
     ]
     for key, value in before.items():
         if isinstance(value, dict) and key.startswith("vault_") and "0450001a-srv" in value:
