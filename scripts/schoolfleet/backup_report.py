@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from schoolfleet.timestamps import parse_time
+
 STATUS_NAME = "status.json"
 
 
@@ -41,13 +43,6 @@ class SchoolBackupState:
         return asdict(self)
 
 
-def _parse_time(value: object) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    moment = dt.datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -63,12 +58,12 @@ def assess(
         return SchoolBackupState(host, "missing", None, None, None, None, ["no backup status on the server"])
     problems: list[str] = []
     success = status.get("last_success") or {}
-    last_success = _parse_time(success.get("finished"))
+    last_success = parse_time(success.get("finished"))
     age = round((now - last_success).total_seconds() / 3600, 1) if last_success else None
     result = status.get("result")
     state = "ok"
     if result == "running":
-        started = _parse_time(status.get("started"))
+        started = parse_time(status.get("started"))
         if started is None or (now - started).total_seconds() / 3600 > running_limit_hours:
             state = "interrupted"
             problems.append(f"a backup started at {status.get('started')} never finished")

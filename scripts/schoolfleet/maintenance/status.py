@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from schoolfleet.timestamps import parse_time
+
 JOBS = ("apt", "config")
 
 
@@ -26,13 +28,6 @@ class SchoolSyncState:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _parse_time(value: object) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    moment = dt.datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _age(now: dt.datetime, then: dt.datetime) -> str:
@@ -55,7 +50,7 @@ def school_state(
     successes: list[dt.datetime] = []
     for name in JOBS:
         job = jobs.get(name) or {}
-        success = _parse_time(job.get("last_success"))
+        success = parse_time(job.get("last_success"))
         if success is None:
             problems.append(f"{name}: never succeeded")
         else:
