@@ -7,9 +7,11 @@ One job per school (its servers and devices the playbook targets), so one school
 stops another. Waves follow the communes: a commune's schools run together, `--concurrency` at a
 time, and the next commune starts when the wave is over, so a bad change shows up on a few schools
 first. A school outside its maintenance window is skipped unless `--force`; unreachable schools
-(switched off, network down) are retried, task failures are not (running them again changes
-nothing). The report lists per school: result, changed tasks, failures with their message, duration,
-on the terminal and as JSON and Markdown in the report directory.
+(switched off, network down) and schools whose failures are all of the moment (an apt lock held by
+another run, a mirror or resolver briefly away) are retried; other task failures are not (running
+them again changes nothing). The report lists per school: result, changed tasks, failures with their
+message, duration, on the terminal and as JSON and Markdown in the report directory. `--mitogen` (or
+SCHOOLFLEET_MITOGEN=1) runs with Mitogen's linear strategy.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -34,6 +37,8 @@ from schoolfleet.maintenance.window import PARIS, SchoolCalendar, window_reason
 
 DEFAULT_INVENTORY = PROJECT_ROOT / "inventories" / "demo" / "hosts.yml"
 ANSIBLE_BIN = Path(sys.executable).parent
+# Set to 1 to run with Mitogen's strategy, like --mitogen.
+MITOGEN_ENV = "SCHOOLFLEET_MITOGEN"
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,18 @@ class SchoolResult:
     note: str = ""
 
 
+# Task failures that say nothing about the change itself, only about the moment: another apt or dpkg
+# run holding the lock (unattended-upgrades at night), a mirror or a resolver briefly away. A school
+# whose every failure reads like one of these is retried like an unreachable one.
+TRANSIENT_FAILURES = re.compile(
+    r"Could not get lock|Unable to acquire the dpkg frontend lock|dpkg was interrupted"
+    r"|Temporary failure (in name resolution|resolving)|Failed to fetch|Hash Sum mismatch"
+    r"|Connection (timed out|refused|reset)|Network is unreachable|No route to host"
+    r"|HTTP Error 50[234]|Status code was 50[234]|timed out waiting for",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class RunOutcome:
     """What one ansible-playbook run over one school gave."""
@@ -68,6 +85,15 @@ class RunOutcome:
     unreachable: bool
     changed: int
     failures: list[str]
+
+    @property
+    def transient(self) -> bool:
+        """Worth running again: the school was out of reach, or every failure was of the moment."""
+        if self.ok:
+            return False
+        return self.unreachable or (
+            bool(self.failures) and all(TRANSIENT_FAILURES.search(f) for f in self.failures)
+        )
 
 
 def plan_jobs(inventory: Mapping[str, Any], targeted: Iterable[str]) -> list[SchoolJob]:
@@ -117,8 +143,31 @@ def outside_window(job: SchoolJob, moment: dt.datetime, calendars: dict[str, Sch
     return None
 
 
+def mitogen_envvars() -> dict[str, str]:
+    """The environment that runs a playbook with Mitogen's linear strategy (PyPI `mitogen`).
+
+    Only the strategy is switched: Mitogen then replaces the connections it knows by their short
+    names (`ssh`, `podman`...), so a host reached through a collection's fully qualified plugin
+    (`containers.podman.podman`) keeps Ansible's own connection.
+    """
+    try:
+        import ansible_mitogen
+    except ImportError as exc:
+        raise SystemExit("fleet: --mitogen needs the `mitogen` package (requirements.txt)") from exc
+    strategies = Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"
+    return {"ANSIBLE_STRATEGY_PLUGINS": str(strategies), "ANSIBLE_STRATEGY": "mitogen_linear"}
+
+
+def wants_mitogen(flag: bool, environ: Mapping[str, str] = os.environ) -> bool:
+    return flag or environ.get(MITOGEN_ENV, "").strip().lower() in {"1", "yes", "true", "on"}
+
+
 def run_with_runner(
-    playbook: Path, inventory: Path, hosts: Sequence[str], extra: Sequence[str]
+    playbook: Path,
+    inventory: Path,
+    hosts: Sequence[str],
+    extra: Sequence[str],
+    envvars: Mapping[str, str] | None = None,
 ) -> RunOutcome:
     """One ansible-playbook run through ansible-runner, summarised."""
     import ansible_runner  # Imported here: the planning half of this module runs without it.
@@ -135,6 +184,7 @@ def run_with_runner(
             envvars={
                 "ANSIBLE_CONFIG": str(PROJECT_ROOT / "ansible.cfg"),
                 "PATH": f"{ANSIBLE_BIN}:{os.environ.get('PATH', '')}",
+                **(envvars or {}),
             },
             quiet=True,
         )
@@ -158,18 +208,22 @@ def run_with_runner(
 Runner = Callable[[Sequence[str]], RunOutcome]
 
 
-def run_job(job: SchoolJob, runner: Runner, retries: int, pause: float) -> SchoolResult:
+def run_job(
+    job: SchoolJob, runner: Runner, retries: int, pause: float, progress: Callable[[str], None] = print
+) -> SchoolResult:
     result = SchoolResult(job.key, job.name, job.commune)
     started = time.monotonic()
     for attempt in range(1, retries + 2):
         result.attempts = attempt
+        again = f" (attempt {attempt}: {result.result}: {'; '.join(result.failures)[:200]})"
+        progress(f"      {job.key:24} started {', '.join(job.hosts)}{again if attempt > 1 else ''}")
         outcome = runner(job.hosts)
         result.changed, result.failures = outcome.changed, outcome.failures
         if outcome.ok:
             result.result = "changed" if outcome.changed else "ok"
             break
         result.result = "unreachable" if outcome.unreachable else "failed"
-        if not outcome.unreachable or attempt > retries:
+        if not outcome.transient or attempt > retries:
             break
         time.sleep(pause * attempt)
     result.duration = round(time.monotonic() - started, 1)
@@ -190,7 +244,9 @@ def run_fleet(
     calendars: dict[str, SchoolCalendar] = {}
     results: list[SchoolResult] = []
     total = len(jobs)
-    for wave in waves(jobs):
+    planned = waves(jobs)
+    for number, wave in enumerate(planned, start=1):
+        progress(f"wave {number}/{len(planned)}: {wave[0].commune}, {len(wave)} school(s)")
         todo: list[SchoolJob] = []
         for job in wave:
             reason = None if force else outside_window(job, moment, calendars)
@@ -200,7 +256,7 @@ def run_fleet(
             else:
                 todo.append(job)
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-            futures = [pool.submit(run_job, job, runner, retries, pause) for job in todo]
+            futures = [pool.submit(run_job, job, runner, retries, pause, progress) for job in todo]
             for future in as_completed(futures):
                 done = future.result()
                 results.append(done)
@@ -277,9 +333,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-i", "--inventory", type=Path, default=DEFAULT_INVENTORY)
     parser.add_argument("-l", "--limit", help="an Ansible host pattern: a commune, a school, a host")
     parser.add_argument("--concurrency", type=int, default=4, help="schools run at once within a wave")
-    parser.add_argument("--retries", type=int, default=2, help="retries of unreachable schools")
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=2,
+        help="retries of schools unreachable or failing for transient reasons",
+    )
     parser.add_argument("--force", action="store_true", help="ignore the maintenance windows")
     parser.add_argument("--at", help="decide the windows for this ISO 8601 moment instead of now")
+    parser.add_argument(
+        "--mitogen", action="store_true", help=f"Mitogen's linear strategy (or {MITOGEN_ENV}=1)"
+    )
     parser.add_argument("--report-dir", type=Path, default=PROJECT_ROOT / "out" / "fleet")
     parser.add_argument("extra", nargs="*", help="extra ansible-playbook arguments, after --")
     args = parser.parse_args(argv)
@@ -288,8 +352,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     jobs = plan_jobs(inventory, targeted)
     playbook = args.playbook.resolve()
 
+    envvars = mitogen_envvars() if wants_mitogen(args.mitogen) else {}
+
     def runner(hosts: Sequence[str]) -> RunOutcome:
-        return run_with_runner(playbook, args.inventory.resolve(), hosts, args.extra)
+        return run_with_runner(playbook, args.inventory.resolve(), hosts, args.extra, envvars)
 
     results = run_fleet(
         jobs, runner, moment=moment, force=args.force, concurrency=args.concurrency, retries=args.retries

@@ -139,9 +139,9 @@ def build_image(force: bool = False) -> bool:
     return True
 
 
-def ensure_network() -> None:
-    if podman("network", "exists", NETWORK, check=False).returncode != 0:
-        podman("network", "create", NETWORK)
+def ensure_network(network: str = NETWORK) -> None:
+    if podman("network", "exists", network, check=False).returncode != 0:
+        podman("network", "create", network)
 
 
 def wait_for_systemd(name: str, timeout: float = 60.0) -> None:
@@ -156,43 +156,55 @@ def wait_for_systemd(name: str, timeout: float = 60.0) -> None:
     raise LabError(f"{name}: systemd did not finish booting in {timeout:.0f} s (state {state!r})")
 
 
-def lab_containers() -> list[dict[str, str]]:
-    result = podman("ps", "-a", "--filter", f"label={LAB_LABEL}=1", "--format", "json")
+def lab_containers(label: str = "1") -> list[dict[str, str]]:
+    result = podman("ps", "-a", "--filter", f"label={LAB_LABEL}={label}", "--format", "json")
     rows = json.loads(result.stdout or "[]")
     return [{"name": row["Names"][0], "state": row["State"], "image": row["Image"]} for row in rows]
 
 
-def up(hosts: Sequence[str]) -> None:
+def container_name(host: str, prefix: str = "") -> str:
+    return f"{prefix}{host}"
+
+
+def up(hosts: Sequence[str], *, prefix: str = "", network: str = NETWORK, label: str = "1") -> None:
+    """Start a container per host, named `prefix` + host, with the host's name as its hostname.
+
+    A prefix, a network and a label of its own give a second lab beside the shared one (a benchmark's,
+    say): its containers answer to the hosts' names on their network (an alias) without colliding with
+    the shared lab's containers, and `down()` without arguments leaves them alone.
+    """
     build_image()
-    ensure_network()
-    existing = {row["name"]: row["state"] for row in lab_containers()}
+    ensure_network(network)
+    existing = {row["name"]: row["state"] for row in lab_containers(label)}
     for host in hosts:
-        if existing.get(host) == "running":
+        name = container_name(host, prefix)
+        if existing.get(name) == "running":
             continue
-        if host in existing:
-            podman("start", host)
+        if name in existing:
+            podman("start", name)
         else:
             podman(
                 "run",
                 "--detach",
                 "--name",
-                host,
+                name,
                 "--hostname",
                 host,
                 "--network",
-                NETWORK,
+                network,
+                *(("--network-alias", host) if prefix else ()),
                 "--label",
-                f"{LAB_LABEL}=1",
+                f"{LAB_LABEL}={label}",
                 *RUN_OPTIONS,
                 IMAGE,
                 "/sbin/init",
             )
     for host in hosts:
-        wait_for_systemd(host)
+        wait_for_systemd(container_name(host, prefix))
 
 
-def down(hosts: Sequence[str]) -> None:
-    names = list(hosts) or [row["name"] for row in lab_containers()]
+def down(hosts: Sequence[str], *, prefix: str = "", label: str = "1") -> None:
+    names = [container_name(host, prefix) for host in hosts] or [row["name"] for row in lab_containers(label)]
     if names:
         podman("rm", "--force", "--time", "3", *names)
 

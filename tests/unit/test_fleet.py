@@ -136,3 +136,67 @@ def test_a_real_run_counts_changes_and_reads_failure_messages(tmp_path: Path) ->
     bad = fleet.run_with_runner(playbook, inventory, ["bad"], [])
     assert not bad.ok and not bad.unreachable
     assert bad.failures == ["bad: ansible.builtin.fail: the bad host fails here"]
+
+
+def test_failures_of_the_moment_are_retried_and_real_ones_are_not() -> None:
+    locked = fleet.RunOutcome(
+        ok=False,
+        unreachable=False,
+        changed=0,
+        failures=["ferry-srv: Install Samba: Could not get lock /var/lib/dpkg/lock-frontend"],
+    )
+    mixed = fleet.RunOutcome(
+        ok=False,
+        unreachable=False,
+        changed=0,
+        failures=["curie-srv: apt: Failed to fetch http://central:3142/x", "curie-srv: template: undefined"],
+    )
+    fine = fleet.RunOutcome(ok=True, unreachable=False, changed=2, failures=[])
+    assert locked.transient and not mixed.transient and not fine.transient
+    runner = FakeRunner({"ferry-srv": [locked, locked, fine], "curie-srv": [mixed, fine]})
+    results = run(runner, SCHOOL_DAY_EVENING)
+    assert (results["school_0690002b"].result, results["school_0690002b"].attempts) == ("changed", 3)
+    assert (results["school_0690003c"].result, results["school_0690003c"].attempts) == ("failed", 1)
+
+
+def test_progress_shows_waves_starts_and_ends() -> None:
+    lines: list[str] = []
+    fleet.run_fleet(jobs(), FakeRunner({}), moment=SCHOOL_DAY_EVENING, pause=0, progress=lines.append)
+    assert lines[0] == "wave 1/3: (authority), 1 school(s)"
+    assert any("school_0690002b" in line and "started ferry-srv" in line for line in lines)
+    assert lines[-1].startswith("[4/4] school_0690002b")
+
+
+def test_mitogen_is_asked_for_by_flag_or_environment() -> None:
+    assert fleet.wants_mitogen(True, {})
+    assert fleet.wants_mitogen(False, {fleet.MITOGEN_ENV: "yes"})
+    assert not fleet.wants_mitogen(False, {fleet.MITOGEN_ENV: "0"})
+    envvars = fleet.mitogen_envvars()
+    assert envvars["ANSIBLE_STRATEGY"] == "mitogen_linear"
+    assert (Path(envvars["ANSIBLE_STRATEGY_PLUGINS"]) / "mitogen_linear.py").is_file()
+
+
+def test_a_real_run_under_mitogen_gives_the_same_outcome(tmp_path: Path) -> None:
+    # The pinned ansible-core with Mitogen's strategy, the local connection replaced by Mitogen's own.
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        "all:\n  hosts:\n    good: {ansible_connection: local}\n    bad: {ansible_connection: local}\n"
+        "  vars: {ansible_python_interpreter: '{{ ansible_playbook_python }}'}\n"
+    )
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.copy: {content: 'x', dest: '" + str(tmp_path) + "/{{ inventory_hostname }}'}\n"
+        "    - ansible.builtin.command: 'true'\n"
+        "      changed_when: false\n"
+        "    - ansible.builtin.fail: {msg: 'the bad host fails here'}\n"
+        "      when: inventory_hostname == 'bad'\n"
+    )
+    envvars = fleet.mitogen_envvars()
+    first = fleet.run_with_runner(playbook, inventory, ["good"], [], envvars)
+    again = fleet.run_with_runner(playbook, inventory, ["good"], [], envvars)
+    assert (first.ok, first.changed, again.changed) == (True, 1, 0)
+    assert (tmp_path / "good").read_text() == "x"
+    bad = fleet.run_with_runner(playbook, inventory, ["bad"], [], envvars)
+    assert not bad.ok and not bad.unreachable
+    assert bad.failures == ["bad: ansible.builtin.fail: the bad host fails here"]

@@ -49,3 +49,29 @@ def test_summary_names_failed_hosts_and_their_roles() -> None:
     assert lines[1].split()[:4] == ["a", "ok", "ok=5", "changed=3"]
     assert lines[1].endswith("roles: common")
     assert lines[2].split()[:2] == ["b", "FAILED"]
+
+
+def test_a_second_lab_has_its_own_names_network_and_label(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str, ...]] = []
+
+    def fake_podman(*args: str, check: bool = True, capture: bool = True) -> Any:
+        calls.append(args)
+        stdout = "[]" if args[:2] == ("ps", "-a") else ""
+        return SimpleNamespace(returncode=0, stdout=stdout, stderr="")
+
+    waited: list[str] = []
+    monkeypatch.setattr(lab, "podman", fake_podman)
+    monkeypatch.setattr(lab, "build_image", lambda force=False: False)
+    monkeypatch.setattr(lab, "wait_for_systemd", lambda name, timeout=60.0: waited.append(name))
+    lab.up(["central"], prefix="bench-", network="bench-net", label="bench")
+    run = next(call for call in calls if call[0] == "run")
+    assert run[run.index("--name") + 1] == "bench-central"
+    assert run[run.index("--hostname") + 1] == "central"
+    assert run[run.index("--network") + 1] == "bench-net"
+    assert run[run.index("--network-alias") + 1] == "central"
+    assert run[run.index("--label") + 1] == f"{lab.LAB_LABEL}=bench"
+    assert ("ps", "-a", "--filter", f"label={lab.LAB_LABEL}=bench", "--format", "json") in calls
+    assert waited == ["bench-central"]
+    calls.clear()
+    lab.down([], label="bench")
+    assert calls == [("ps", "-a", "--filter", f"label={lab.LAB_LABEL}=bench", "--format", "json")]

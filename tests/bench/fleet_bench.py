@@ -1,0 +1,287 @@
+"""Benchmark (not a test): the whole-site playbook on lab containers, first and second run, 1/4/8 schools.
+
+    .venv/bin/python tests/bench/fleet_bench.py [--schools 8] [--forks 8] [--no-mitogen] [--keep]
+
+It starts a lab of its own beside any other (containers `fleetbench-<host>` on the podman network
+`fleetbench-lab`, label schoolfleet.lab=fleetbench; each answers to its host's name on that network),
+so the shared lab and other people's Molecule containers are left alone, and removes it at the end.
+Its inventory is the lab's (the demo register, reached over podman) with `ansible_host` pointing at
+those containers, and throwaway secrets of its own.
+
+  setup      the central and backup servers: lab stand-ins, then site.yml (not part of the ratios);
+  first      site.yml on a fresh school server (a new container: it really is the first converge);
+  second     site.yml again on it: nothing to change, it must report 0 changed;
+  scale N    site.yml over 1, 4 and 8 converged school servers in one run each (the others are
+             converged first, 7 at once, which is timed too);
+  mitogen    the same runs with Mitogen's linear strategy (PyPI `mitogen`): a second run, a first
+             converge of another fresh school, its second run, and 8 schools; the ok/changed counts
+             must match the runs without Mitogen, and the runs without Mitogen after it must find
+             nothing to change on the school Mitogen converged.
+Targets: second / first <= 0.2; time(8) / time(1) <= 3. The load average is printed at the start and
+after each run: other people's Molecule scenarios share the 2 cores, so compare ratios of one run only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import ansible_runner  # noqa: E402
+
+from schoolfleet import fleet, lab, secrets  # noqa: E402
+
+PREFIX = "fleetbench-"
+NETWORK = "fleetbench-lab"
+LABEL = "fleetbench"
+WORK = ROOT / ".cache" / "bench" / "fleet"
+INVENTORY = WORK / "inventory" / "hosts.yml"
+SECRETS = WORK / "secrets.yml"
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Run:
+    name: str
+    seconds: float
+    ok: int
+    changed: int
+    failed: int
+    unreachable: int
+    load: float
+
+    def line(self) -> str:
+        return (
+            f"{self.name:34} {self.seconds:7.1f} s  ok={self.ok:<4} changed={self.changed:<4} "
+            f"failed={self.failed} unreachable={self.unreachable}  load {self.load:.1f}"
+        )
+
+
+def load1() -> float:
+    return os.getloadavg()[0]
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+def write_inventory(hosts: Sequence[str] = ()) -> None:
+    """The lab inventory, each of `hosts` aimed at this bench's container (host_vars beside it).
+
+    `podman` rather than `containers.podman.podman`: the same plugin (ansible-core redirects the short
+    name to it), but the name Mitogen's strategy recognises and replaces by its own podman transport.
+    """
+    INVENTORY.parent.mkdir(parents=True, exist_ok=True)
+    INVENTORY.write_text(
+        "---\n"
+        "# Written by tests/bench/fleet_bench.py: the lab inventory, aimed at the bench's containers.\n"
+        "plugin: convention_register\n"
+        f"register: {ROOT / 'inventories' / 'demo' / 'register'}\n"
+        "reach: podman\n"
+    )
+    group_vars = INVENTORY.parent / "group_vars"
+    if not group_vars.is_symlink():
+        group_vars.symlink_to(ROOT / "inventories" / "lab" / "group_vars")
+    host_vars = INVENTORY.parent / "host_vars"
+    host_vars.mkdir(exist_ok=True)
+    for stale in host_vars.glob("*.yml"):
+        stale.unlink()
+    for host in hosts:
+        (host_vars / f"{host}.yml").write_text(
+            f"---\nansible_host: {lab.container_name(host, PREFIX)}\nansible_connection: podman\n"
+        )
+
+
+def env() -> dict[str, str]:
+    return {
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_HOME": os.environ.get("ANSIBLE_HOME", str(ROOT / ".cache" / "ansible")),
+        "ANSIBLE_LOCAL_TEMP": os.environ.get("ANSIBLE_LOCAL_TEMP", str(ROOT / ".cache" / "ansible" / "tmp")),
+        "CONTAINERS_CONF": os.environ.get("CONTAINERS_CONF", str(ROOT / "scripts" / "containers.conf")),
+        "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+    }
+
+
+def resolve(pattern: str) -> list[str]:
+    result = subprocess.run(
+        [str(BIN / "ansible"), pattern, "-i", str(INVENTORY), "--list-hosts"],
+        cwd=ROOT,
+        env={**os.environ, **env()},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [line.strip() for line in result.stdout.splitlines()[1:] if line.strip()]
+
+
+def playbook(
+    name: str, play: str, hosts: Sequence[str], forks: int, mitogen: bool = False, must_pass: bool = True
+) -> Run:
+    envvars = {**env(), **(fleet.mitogen_envvars() if mitogen else {})}
+    private = WORK / "runner" / name.replace(" ", "-").replace("/", "-")
+    private.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    runner = ansible_runner.run(
+        private_data_dir=str(private),
+        project_dir=str(ROOT),
+        playbook=str(ROOT / "playbooks" / play),
+        inventory=str(INVENTORY),
+        limit=",".join(hosts),
+        cmdline=f"-e @{SECRETS} --forks {forks}",
+        envvars=envvars,
+        quiet=True,
+    )
+    seconds = time.monotonic() - started
+    stats: dict[str, Any] = runner.stats or {}
+
+    def total(key: str) -> int:
+        return sum((stats.get(key) or {}).values())
+
+    run = Run(name, seconds, total("ok"), total("changed"), total("failures"), total("dark"), load1())
+    print(run.line(), flush=True)
+    if runner.rc != 0:
+        for event in runner.events:
+            if event.get("event") in {"runner_on_failed", "runner_on_unreachable"}:
+                data = event.get("event_data", {})
+                if data.get("ignore_errors"):
+                    continue
+                message = str((data.get("res") or {}).get("msg", "")).strip()[:600]
+                print(f"    {data.get('host')}: {data.get('task')}: {message}", flush=True)
+        print(f"    (full output: {private}/artifacts)", flush=True)
+        if must_pass:
+            raise SystemExit(f"fleet bench: {name} failed (rc {runner.rc})")
+    return run
+
+
+def changed_tasks(name: str) -> list[str]:
+    """The tasks a run reported changed, to say why a second run was not clean."""
+    events = WORK / "runner" / name.replace(" ", "-").replace("/", "-") / "artifacts"
+    found: list[str] = []
+    for path in sorted(events.glob("*/job_events/*.json")):
+        text = path.read_text(encoding="utf-8")
+        event = json.loads(text)
+        if event.get("event") == "runner_on_ok" and (event["event_data"].get("res") or {}).get("changed"):
+            found.append(f"{event['event_data'].get('host')}: {event['event_data'].get('task')}")
+    return found
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}" if b else "n/a"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--schools", type=int, default=8, help="the largest school count (>= 4)")
+    parser.add_argument("--forks", type=int, default=8, help="ansible forks (at least the school count)")
+    parser.add_argument("--no-mitogen", action="store_true", help="skip the Mitogen runs")
+    parser.add_argument("--keep", action="store_true", help="leave the bench's containers running")
+    args = parser.parse_args(argv)
+    forks = max(args.forks, args.schools, 8)
+    print(f"fleet bench, start: {uptime()}", flush=True)
+    write_inventory()
+    central, backup = resolve("central_servers")[0], resolve("backup_servers")[0]
+    schools = resolve(f"school_servers[0:{args.schools - 1}]")
+    if len(schools) < max(args.schools, 4):
+        raise SystemExit(f"fleet bench: the register has only {len(schools)} school servers")
+    secrets.ensure(SECRETS, schools, config_signer=True)
+    everything = [central, backup, *schools]
+    write_inventory(everything)
+    # A container left over by an interrupted bench would make a "first" converge a second one.
+    if lab.lab_containers(LABEL):
+        lab.down(everything, prefix=PREFIX, label=LABEL)
+    runs: dict[str, Run] = {}
+    try:
+        started = time.monotonic()
+        lab.up([central, backup], prefix=PREFIX, network=NETWORK, label=LABEL)
+        print(f"{'lab up: central, backup':34} {time.monotonic() - started:7.1f} s", flush=True)
+        playbook("setup: lab stand-ins", "lab/upstreams.yml", [central], forks)
+        playbook("setup: site.yml central+backup", "site.yml", [central, backup], forks)
+
+        first, other, rest = schools[0], schools[1], schools[2:]
+        lab.up([first], prefix=PREFIX, network=NETWORK, label=LABEL)
+        runs["first"] = playbook(f"first converge ({first})", "site.yml", [first], forks)
+        runs["second"] = playbook(f"second run ({first})", "site.yml", [first], forks)
+        if runs["second"].changed:
+            print(f"    not idempotent: {changed_tasks(runs['second'].name)}", flush=True)
+
+        lab.up([other, *rest], prefix=PREFIX, network=NETWORK, label=LABEL)
+        if not args.no_mitogen:
+            runs["m-second"] = playbook(
+                f"mitogen second run ({first})", "site.yml", [first], forks, mitogen=True, must_pass=False
+            )
+            runs["m-first"] = playbook(
+                f"mitogen first converge ({other})", "site.yml", [other], forks, mitogen=True, must_pass=False
+            )
+            runs["m-again"] = playbook(
+                f"mitogen second run ({other})", "site.yml", [other], forks, mitogen=True, must_pass=False
+            )
+        if args.no_mitogen or runs["m-first"].failed or runs["m-first"].unreachable:
+            rest = [other, *rest]
+        runs["rest"] = playbook(f"first converge of {len(rest)} at once", "site.yml", rest, forks)
+
+        for count in (1, 4, len(schools)):
+            run = playbook(f"site.yml over {count} schools", "site.yml", schools[:count], forks)
+            runs[f"scale{count}"] = run
+            if run.changed:
+                print(f"    not idempotent: {changed_tasks(run.name)}", flush=True)
+        if not args.no_mitogen:
+            runs["m-scale"] = playbook(
+                f"mitogen site.yml over {len(schools)} schools",
+                "site.yml",
+                schools,
+                forks,
+                mitogen=True,
+                must_pass=False,
+            )
+    finally:
+        if args.keep:
+            print(f"kept: {', '.join(PREFIX + host for host in everything)} on {NETWORK}")
+        else:
+            lab.down(everything, prefix=PREFIX, label=LABEL)
+            lab.podman("network", "rm", NETWORK, check=False)
+
+    first, second = runs["first"], runs["second"]
+    scale1, scale_n = runs["scale1"], runs[f"scale{len(schools)}"]
+    print()
+    print(f"fleet bench, end: {uptime()}")
+    print(f"second / first converge:    {ratio(second.seconds, first.seconds)} (target <= 0.2)")
+    print(f"second run changed:         {second.changed} (target 0)")
+    print(f"time({len(schools)}) / time(1) schools:  {ratio(scale_n.seconds, scale1.seconds)} (target <= 3)")
+    print(f"time(4) / time(1) schools:  {ratio(runs['scale4'].seconds, scale1.seconds)}")
+    print(f"{runs['rest'].name} / of 1:  {ratio(runs['rest'].seconds, first.seconds)}")
+    if not args.no_mitogen:
+        m_second, m_first, m_again, m_scale = (
+            runs["m-second"],
+            runs["m-first"],
+            runs["m-again"],
+            runs["m-scale"],
+        )
+        same = (m_second.ok, m_second.changed) == (second.ok, second.changed)
+        print(
+            f"mitogen second / plain second: {ratio(m_second.seconds, second.seconds)} (same counts: {same})"
+        )
+        same = (m_first.ok, m_first.changed) == (first.ok, first.changed)
+        print(
+            f"mitogen first / plain first:      {ratio(m_first.seconds, first.seconds)} (same counts: {same})"
+        )
+        print(f"mitogen second run changed:       {m_again.changed} (target 0)")
+        same = (m_scale.ok, m_scale.changed) == (scale_n.ok, scale_n.changed)
+        print(
+            f"mitogen {len(schools)} schools / plain:        {ratio(m_scale.seconds, scale_n.seconds)} "
+            f"(same counts: {same})"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
