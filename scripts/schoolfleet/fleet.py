@@ -123,13 +123,31 @@ def plan_jobs(inventory: Mapping[str, Any], targeted: Iterable[str]) -> list[Sch
     ]
 
 
-def waves(jobs: Sequence[SchoolJob]) -> list[list[SchoolJob]]:
-    """One wave per commune, the authority's own servers first (the schools depend on them)."""
+def waves(jobs: Sequence[SchoolJob], fill: int = 1) -> list[list[SchoolJob]]:
+    """Waves of whole communes, the authority's own servers first (the schools depend on them).
+
+    The first commune goes alone: it is the canary. After it, communes are packed in order until a
+    wave holds at least `fill` schools, so that with two or three schools per commune a wave still
+    keeps `--concurrency` workers busy; no commune is ever split over two waves.
+    """
     grouped: dict[str, list[SchoolJob]] = {}
     for job in jobs:
         grouped.setdefault(job.commune, []).append(job)
     order = sorted(grouped, key=lambda commune: (commune != "(authority)", commune))
-    return [sorted(grouped[commune], key=lambda job: job.key) for commune in order]
+    planned: list[list[SchoolJob]] = []
+    canary_sent = False
+    packing: list[SchoolJob] | None = None
+    for commune in order:
+        schools = sorted(grouped[commune], key=lambda job: job.key)
+        if commune == "(authority)" or not canary_sent:
+            planned.append(schools)
+            canary_sent = commune != "(authority)"
+        elif packing is not None and len(packing) < fill:
+            packing.extend(schools)
+        else:
+            packing = schools
+            planned.append(packing)
+    return planned
 
 
 def outside_window(job: SchoolJob, moment: dt.datetime, calendars: dict[str, SchoolCalendar]) -> str | None:
@@ -244,9 +262,10 @@ def run_fleet(
     calendars: dict[str, SchoolCalendar] = {}
     results: list[SchoolResult] = []
     total = len(jobs)
-    planned = waves(jobs)
+    planned = waves(jobs, fill=concurrency)
     for number, wave in enumerate(planned, start=1):
-        progress(f"wave {number}/{len(planned)}: {wave[0].commune}, {len(wave)} school(s)")
+        communes = sorted({job.commune for job in wave})
+        progress(f"wave {number}/{len(planned)}: {', '.join(communes)}, {len(wave)} school(s)")
         todo: list[SchoolJob] = []
         for job in wave:
             reason = None if force else outside_window(job, moment, calendars)
@@ -267,7 +286,7 @@ def run_fleet(
         # A wave that failed everywhere is a bad change, not a bad school: stop before the next one.
         ran = [r for r in results if r.key in {job.key for job in todo}]
         if ran and len(ran) > 1 and all(r.result == "failed" for r in ran):
-            for job in (j for later in waves(jobs) for j in later if j.key not in {r.key for r in results}):
+            for job in (j for later in planned for j in later if j.key not in {r.key for r in results}):
                 results.append(
                     SchoolResult(
                         job.key, job.name, job.commune, result="skipped", note="stopped: wave failed"

@@ -200,3 +200,21 @@ def test_a_real_run_under_mitogen_gives_the_same_outcome(tmp_path: Path) -> None
     bad = fleet.run_with_runner(playbook, inventory, ["bad"], [], envvars)
     assert not bad.ok and not bad.unreachable
     assert bad.failures == ["bad: ansible.builtin.fail: the bad host fails here"]
+
+
+def test_after_the_canary_whole_communes_are_packed_into_waves() -> None:
+    def school(n: int, commune: str) -> fleet.SchoolJob:
+        return fleet.SchoolJob(f"school_{n}", f"S{n}", commune, "C", (f"s{n}-srv",))
+
+    planned = [school(1, "Ambly"), school(2, "Brou"), school(3, "Brou"), school(4, "Crécy")]
+    planned += [school(5, "Dax"), school(6, "Eu"), school(7, "Eu"), school(8, "Eu"), school(9, "Foix")]
+    planned.append(fleet.SchoolJob("central", "central", "(authority)", None, ("central",)))
+    order = [[job.key for job in wave] for wave in fleet.waves(planned, fill=3)]
+    assert order == [
+        ["central"],
+        ["school_1"],
+        ["school_2", "school_3", "school_4"],
+        ["school_5", "school_6", "school_7", "school_8"],
+        ["school_9"],
+    ]
+    assert len(fleet.waves(planned)) == 1 + 6
