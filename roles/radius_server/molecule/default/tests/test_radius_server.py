@@ -240,37 +240,15 @@ def test_other_domain_login_is_refused(wire, passwords):
     assert_refused(result, "not a login of this school")
 
 
-@pytest.fixture
-def dc_allows_mschapv2():
-    """The one line school_directory's smb.conf lacks for PEAP-MSCHAPv2 (see the role's README)."""
-    DC.check_output(
-        "cp -p /etc/samba/smb.conf /root/smb.conf.before-radius-test && "
-        r"sed -i '/^\s*server role = /a\	ntlm auth = mschapv2-and-ntlmv2-only' /etc/samba/smb.conf && "
-        "testparm -s --parameter-name='ntlm auth' 2>/dev/null | grep -qx mschapv2-and-ntlmv2-only && "
-        "smbcontrol all reload-config && sleep 3"
-    )
-    yield
-    DC.check_output(
-        "cp -p /root/smb.conf.before-radius-test /etc/samba/smb.conf && "
-        "smbcontrol all reload-config && sleep 3"
-    )
-
-
-def test_peap_mschapv2_pupil_accepted_when_the_dc_allows_mschapv2(wire, passwords, dc_allows_mschapv2):
+def test_peap_mschapv2_with_the_dc_as_school_directory_configures_it(wire, passwords):
+    # school_directory_ntlm_auth (mschapv2-and-ntlmv2-only) lets ntlm_auth check MSCHAPv2 responses.
+    ntlm_auth = DC.check_output("testparm -s --parameter-name='ntlm auth' 2>/dev/null")
+    assert ntlm_auth == "mschapv2-and-ntlmv2-only"
     assert_accepted(dot1x("lea.martin", passwords["lea.martin"], method="PEAP"), PUPILS_VLAN)
     assert_refused(
         dot1x("moussa.ndiaye", passwords["moussa.ndiaye"] + "x", method="PEAP"), "schoolfleet_mschap"
     )
     assert_refused(dot1x("chloe.lefevre", passwords["chloe.lefevre"], method="PEAP"), "0xc0000072")
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="school_directory keeps Samba's default 'ntlm auth = ntlmv2-only': the DC refuses every "
-    "MSCHAPv2 logon (0xc000006d); remove this mark once it sets mschapv2-and-ntlmv2-only",
-)
-def test_peap_mschapv2_pupil_accepted_with_the_dc_as_school_directory_configures_it(wire, passwords):
-    assert_accepted(dot1x("lea.martin", passwords["lea.martin"], method="PEAP"), PUPILS_VLAN)
 
 
 def test_wrong_shared_secret_is_ignored(wire, passwords):
