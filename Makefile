@@ -22,7 +22,8 @@ export PATH := $(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
 # Debian packages for the lab and the tests; installed only when one is missing.
-DEBIAN_PACKAGES := podman runc debootstrap netavark aardvark-dns
+# iptables: netavark sets up every container network with it ("netavark: No such file or directory").
+DEBIAN_PACKAGES := podman runc debootstrap netavark aardvark-dns iptables iproute2
 # What the benchmarks compare on the host (make bench only).
 BENCH_PACKAGES := restic rclone dnsdist tinycdb unbound squidguard dnsperf rsync time
 
