@@ -186,8 +186,13 @@ def run_with_runner(
     hosts: Sequence[str],
     extra: Sequence[str],
     envvars: Mapping[str, str] | None = None,
+    cancel: Callable[[], bool] | None = None,
 ) -> RunOutcome:
-    """One ansible-playbook run through ansible-runner, summarised."""
+    """One ansible-playbook run through ansible-runner, summarised.
+
+    `cancel`, polled by ansible-runner, stops the run when it returns True. Without it ansible-runner
+    watches SIGINT/SIGTERM itself, but only in the main thread: run_fleet's workers need it.
+    """
     import ansible_runner  # Imported here: the planning half of this module runs without it.
 
     with tempfile.TemporaryDirectory(prefix="fleet-") as private:
@@ -205,6 +210,7 @@ def run_with_runner(
                 **(envvars or {}),
             },
             quiet=True,
+            cancel_callback=cancel,
         )
         failures: list[str] = []
         for event in runner.events:

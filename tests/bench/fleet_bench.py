@@ -30,8 +30,10 @@ import datetime as dt
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,6 +54,10 @@ WORK = ROOT / ".cache" / "bench" / "fleet"
 INVENTORY = WORK / "inventory" / "hosts.yml"
 SECRETS = WORK / "secrets.yml"
 BIN = Path(sys.executable).parent
+# Set by SIGTERM/SIGINT: the running playbooks are cancelled (ansible-runner's cancel_callback), the
+# bench stops, removes its lab and prints what it measured. Passing our own callback also keeps
+# ansible-runner from installing its signal handlers, which would only cancel the current run.
+STOP = threading.Event()
 
 
 @dataclass
@@ -131,6 +137,7 @@ def resolve(pattern: str) -> list[str]:
 def playbook(
     name: str, play: str, hosts: Sequence[str], forks: int, mitogen: bool = False, must_pass: bool = True
 ) -> Run:
+    check_stop()
     envvars = {**env(), **(fleet.mitogen_envvars() if mitogen else {})}
     private = WORK / "runner" / name.replace(" ", "-").replace("/", "-")
     private.mkdir(parents=True, exist_ok=True)
@@ -144,8 +151,12 @@ def playbook(
         cmdline=f"-e @{SECRETS} --forks {forks}",
         envvars=envvars,
         quiet=True,
+        cancel_callback=STOP.is_set,
     )
     seconds = time.monotonic() - started
+    if STOP.is_set():
+        print(f"{name:34} {seconds:7.1f} s  cancelled", flush=True)
+        check_stop()
     stats: dict[str, Any] = runner.stats or {}
 
     def total(key: str) -> int:
@@ -188,7 +199,7 @@ def fleet_run(schools: Sequence[str], concurrency: int) -> Run:
     site = ROOT / "playbooks" / "site.yml"
 
     def runner(hosts: Sequence[str]) -> fleet.RunOutcome:
-        return fleet.run_with_runner(site, INVENTORY, hosts, ["-e", f"@{SECRETS}"], env())
+        return fleet.run_with_runner(site, INVENTORY, hosts, ["-e", f"@{SECRETS}"], env(), cancel=STOP.is_set)
 
     # --force: the bench runs at any hour; the windows are the unit tests' business.
     results = fleet.run_fleet(
@@ -201,6 +212,7 @@ def fleet_run(schools: Sequence[str], concurrency: int) -> Run:
         pause=5,
         progress=lambda line: print(f"    {line}", flush=True),
     )
+    check_stop()
     _, report = fleet.write_report(results, WORK / "report", name)
     states = [r.result for r in results]
     run = Run(
@@ -218,6 +230,62 @@ def fleet_run(schools: Sequence[str], concurrency: int) -> Run:
 
 def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}" if b else "n/a"
+
+
+def stopped(signum: int, _frame: object) -> None:
+    STOP.set()
+
+
+def check_stop() -> None:
+    if STOP.is_set():
+        raise SystemExit("fleet bench: stopped by a signal")
+
+
+def summary(runs: dict[str, Run], count: int, mitogen: bool) -> None:
+    """The ratios of the runs that were measured (all of them unless the bench stopped early)."""
+
+    def show(label: str, *keys: str, value: str = "") -> None:
+        missing = [key for key in keys if key not in runs]
+        print(f"{label:42} {'not measured (' + ', '.join(missing) + ')' if missing else value}")
+
+    def seconds(a: str, b: str) -> str:
+        return ratio(runs[a].seconds, runs[b].seconds) if a in runs and b in runs else ""
+
+    def same(a: str, b: str) -> str:
+        if a not in runs or b not in runs:
+            return ""
+        return str((runs[a].ok, runs[a].changed) == (runs[b].ok, runs[b].changed))
+
+    print()
+    print(f"fleet bench, end: {uptime()}")
+    show("second / first converge:", "second", "first", value=f"{seconds('second', 'first')} (target <= 0.2)")
+    if "second" in runs:
+        show("second run changed:", "second", value=f"{runs['second'].changed} (target 0)")
+    show(
+        f"time({count}) / time(1) schools:",
+        f"scale{count}",
+        "scale1",
+        value=f"{seconds(f'scale{count}', 'scale1')} (target <= 3)",
+    )
+    show("time(4) / time(1) schools:", "scale4", "scale1", value=seconds("scale4", "scale1"))
+    if "rest" in runs:
+        show(f"{runs['rest'].name} / of 1:", "rest", "first", value=seconds("rest", "first"))
+    show(
+        f"fleet.py ({count} schools, 4 at once) / one run:",
+        "fleet",
+        f"scale{count}",
+        value=seconds("fleet", f"scale{count}"),
+    )
+    if not mitogen:
+        return
+    for label, mine, plain in (
+        ("mitogen second / plain second:", "m-second", "second"),
+        ("mitogen first / plain first:", "m-first", "first"),
+        (f"mitogen {count} schools / plain:", "m-scale", f"scale{count}"),
+    ):
+        show(label, mine, plain, value=f"{seconds(mine, plain)} (same ok/changed: {same(mine, plain)})")
+    if "m-again" in runs:
+        show("mitogen second run changed:", "m-again", value=f"{runs['m-again'].changed} (target 0)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -242,6 +310,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Each run's events are read back from its artifacts: none may be left from an earlier bench.
     shutil.rmtree(WORK / "runner", ignore_errors=True)
     runs: dict[str, Run] = {}
+    # A bench stopped at a deadline (kill -TERM) still removes its lab and prints what it measured.
+    signal.signal(signal.SIGTERM, stopped)
+    signal.signal(signal.SIGINT, stopped)
     try:
         started = time.monotonic()
         lab.up([central, backup], prefix=PREFIX, network=NETWORK, label=LABEL)
@@ -267,6 +338,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             runs["m-again"] = playbook(
                 f"mitogen second run ({other})", "site.yml", [other], forks, mitogen=True, must_pass=False
             )
+            for key in ("m-second", "m-again"):
+                if runs[key].changed:
+                    print(f"    not idempotent: {changed_tasks(runs[key].name)}", flush=True)
         if args.no_mitogen or runs["m-first"].failed or runs["m-first"].unreachable:
             rest = [other, *rest]
         runs["rest"] = playbook(f"first converge of {len(rest)} at once", "site.yml", rest, forks)
@@ -293,41 +367,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Only what carries this bench's label: whatever else runs on the machine stays.
             lab.down([], label=LABEL)
             lab.podman("network", "rm", NETWORK, check=False)
+        if sys.exc_info()[0] is not None:
+            print("\nfleet bench stopped before the end; what it measured:")
+            summary(runs, len(schools), mitogen=not args.no_mitogen)
 
-    first, second = runs["first"], runs["second"]
-    scale1, scale_n = runs["scale1"], runs[f"scale{len(schools)}"]
-    print()
-    print(f"fleet bench, end: {uptime()}")
-    print(f"second / first converge:    {ratio(second.seconds, first.seconds)} (target <= 0.2)")
-    print(f"second run changed:         {second.changed} (target 0)")
-    print(f"time({len(schools)}) / time(1) schools:  {ratio(scale_n.seconds, scale1.seconds)} (target <= 3)")
-    print(f"time(4) / time(1) schools:  {ratio(runs['scale4'].seconds, scale1.seconds)}")
-    print(f"{runs['rest'].name} / of 1:  {ratio(runs['rest'].seconds, first.seconds)}")
-    print(
-        f"fleet.py ({len(schools)} schools, jobs of one school, 4 at once) / one run over {len(schools)}: "
-        f"{ratio(runs['fleet'].seconds, scale_n.seconds)}"
-    )
-    if not args.no_mitogen:
-        m_second, m_first, m_again, m_scale = (
-            runs["m-second"],
-            runs["m-first"],
-            runs["m-again"],
-            runs["m-scale"],
-        )
-        same = (m_second.ok, m_second.changed) == (second.ok, second.changed)
-        print(
-            f"mitogen second / plain second: {ratio(m_second.seconds, second.seconds)} (same counts: {same})"
-        )
-        same = (m_first.ok, m_first.changed) == (first.ok, first.changed)
-        print(
-            f"mitogen first / plain first:      {ratio(m_first.seconds, first.seconds)} (same counts: {same})"
-        )
-        print(f"mitogen second run changed:       {m_again.changed} (target 0)")
-        same = (m_scale.ok, m_scale.changed) == (scale_n.ok, scale_n.changed)
-        print(
-            f"mitogen {len(schools)} schools / plain:        {ratio(m_scale.seconds, scale_n.seconds)} "
-            f"(same counts: {same})"
-        )
+    summary(runs, len(schools), mitogen=not args.no_mitogen)
     return 0
 
 
