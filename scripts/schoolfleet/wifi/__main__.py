@@ -142,9 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         line += f", unreachable: {error}"
                 print(line)
             return 0
-        decision, outcomes = reconcile(
-            config, calendar, SshSwitcher(config.ssh), moment, dry_run=args.dry_run
-        )
+        # `on --now` comes here too, and only `reconcile` has --dry-run.
+        dry_run = args.command == "reconcile" and args.dry_run
+        decision, outcomes = reconcile(config, calendar, SshSwitcher(config.ssh), moment, dry_run=dry_run)
     except (ScheduleError, OSError, ValueError) as error:
         print(f"schoolfleet.wifi: {error}", file=sys.stderr)
         return 2
@@ -155,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             failed = True
             print(f"{outcome.ap}: ERROR {outcome.error}")
         elif outcome.switched:
-            print(f"{outcome.ap}: {outcome.before} -> {outcome.after}{' (dry run)' if args.dry_run else ''}")
+            print(f"{outcome.ap}: {outcome.before} -> {outcome.after}{' (dry run)' if dry_run else ''}")
         else:
             print(f"{outcome.ap}: {outcome.after}, unchanged")
     return 1 if failed else 0

@@ -326,3 +326,45 @@ def test_command_line_on_status_report(
     assert "desired: off (outside class time" in capsys.readouterr().out
     assert cli.main([*base, "report", "--from", "2026-11-24", "--to", "2026-11-24", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["on_demand"][0]["by"] == "Mme Martin"
+
+
+def test_command_line_on_now_switches_at_once(
+    calendars: dict[str, SchoolCalendar],
+    config: ScheduleConfig,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`on --now` reconciles at once (it used to crash on the reconcile subcommand's --dry-run)."""
+    config.calendar.write_text(json.dumps(calendars["C"].to_json()), encoding="utf-8")
+    path = tmp_path / "wifi-schedule.json"
+    path.write_text(
+        json.dumps(
+            {
+                "school": config.school,
+                "calendar": str(config.calendar),
+                "access_points": [{"name": ap.name, "address": ap.address} for ap in config.access_points],
+                "state_dir": str(config.state_dir),
+                "log_dir": str(config.log_dir),
+                "max_on_demand_minutes": 120,
+            }
+        ),
+        encoding="utf-8",
+    )
+    aps = FakeAccessPoints({"0910001g-ap1": "off", "0910001g-ap2": "off"})
+    monkeypatch.setattr(cli, "SshSwitcher", lambda ssh: aps)
+    base = ["--config", str(path)]
+    evening = "2026-11-24T18:00+01:00"
+    assert cli.main([*base, "on", "--minutes", "45", "--by", "Mme Martin", "--at", evening, "--now"]) == 0
+    out = capsys.readouterr().out
+    assert "Wi-Fi on demand of Mme Martin until 18:45" in out
+    assert "0910001g-ap1: off -> on\n" in out
+    assert aps.switches == [("0910001g-ap1", True), ("0910001g-ap2", True)]
+    events = [(e["event"], e.get("state")) for e in read_log(config.log_path)]
+    assert events == [("on-demand", None), ("switch", "on"), ("switch", "on")]
+    # Over the cap nothing is stored and nothing is switched, --now or not.
+    assert cli.main([*base, "on", "--minutes", "121", "--by", "X", "--at", evening, "--now"]) == 2
+    assert aps.switches == [("0910001g-ap1", True), ("0910001g-ap2", True)]
+    assert cli.main([*base, "reconcile", "--at", "2026-11-24T18:46+01:00", "--dry-run"]) == 0
+    assert "0910001g-ap1: on -> off (dry run)" in capsys.readouterr().out
+    assert aps.switches == [("0910001g-ap1", True), ("0910001g-ap2", True)]
