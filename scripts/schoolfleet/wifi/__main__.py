@@ -13,18 +13,21 @@ Standard library only (see schoolfleet.wifi.schedule).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
+import fcntl
 import io
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from schoolfleet.maintenance.window import PARIS
+from schoolfleet.maintenance.window import PARIS, SchoolCalendar
 from schoolfleet.wifi.schedule import (
     AP_STATE_FILE,
     DEFAULT_CONFIG,
+    ScheduleConfig,
     ScheduleError,
     SshSwitcher,
     SwitchError,
@@ -86,6 +89,16 @@ def _format_report(data: dict[str, object], form: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+@contextlib.contextmanager
+def _exclusive(state_dir: Path) -> Iterator[None]:
+    """One writer of the state and the log at a time: the timer's reconcile and a teacher's `on --now`
+    would otherwise log the same switch twice and overwrite each other's access-point states."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with (state_dir / "lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m schoolfleet.wifi", description=__doc__.split("\n")[0])
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
@@ -112,42 +125,35 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         config, calendar = load(args.config)
-        if args.command == "report":
-            first, last = _day(args.first), _day(args.last) + dt.timedelta(days=1)
-            print(_format_report(report(read_log(config.log_path), first, last), args.format), end="")
-            return 0
-        moment = _moment(args.at)
-        if args.command == "on":
-            request = request_on_demand(config, moment, args.minutes, args.by)
-            print(f"Wi-Fi on demand of {request.by} until {request.until.astimezone(PARIS):%H:%M}")
-            if not args.now:
-                return 0
-        elif args.command == "cancel":
-            print(
-                "on-demand switch-on ended" if cancel_on_demand(config, moment, args.by) else "none running"
-            )
-            return 0
-        elif args.command == "status":
-            decision = desired_state(moment, calendar, load_on_demand(config.state_dir))
-            print(f"desired: {'on' if decision.on else 'off'} ({decision.reason})")
-            known_path = config.state_dir / AP_STATE_FILE
-            known = json.loads(known_path.read_text(encoding="utf-8")) if known_path.exists() else {}
-            switcher = SshSwitcher(config.ssh)
-            for ap in config.access_points:
-                line = f"{ap.name} ({ap.address}): last seen {known.get(ap.name, {}).get('state', 'never')}"
-                if args.live:
-                    try:
-                        line += f", now {switcher.state(ap)}"
-                    except SwitchError as error:
-                        line += f", unreachable: {error}"
-                print(line)
-            return 0
-        # `on --now` comes here too, and only `reconcile` has --dry-run.
-        dry_run = args.command == "reconcile" and args.dry_run
-        decision, outcomes = reconcile(config, calendar, SshSwitcher(config.ssh), moment, dry_run=dry_run)
+        locked = contextlib.ExitStack()
+        if args.command in ("on", "cancel", "reconcile"):
+            locked.enter_context(_exclusive(config.state_dir))
+        with locked:
+            return _run(args, config, calendar)
     except (ScheduleError, OSError, ValueError) as error:
         print(f"schoolfleet.wifi: {error}", file=sys.stderr)
         return 2
+
+
+def _run(args: argparse.Namespace, config: ScheduleConfig, calendar: SchoolCalendar) -> int:
+    if args.command == "report":
+        first, last = _day(args.first), _day(args.last) + dt.timedelta(days=1)
+        print(_format_report(report(read_log(config.log_path), first, last), args.format), end="")
+        return 0
+    moment = _moment(args.at)
+    if args.command == "status":
+        return _status(config, calendar, moment, live=args.live)
+    if args.command == "cancel":
+        print("on-demand switch-on ended" if cancel_on_demand(config, moment, args.by) else "none running")
+        return 0
+    if args.command == "on":
+        request = request_on_demand(config, moment, args.minutes, args.by)
+        print(f"Wi-Fi on demand of {request.by} until {request.until.astimezone(PARIS):%H:%M}")
+        if not args.now:
+            return 0
+    # `on --now` comes here too, and only `reconcile` has --dry-run.
+    dry_run = args.command == "reconcile" and args.dry_run
+    decision, outcomes = reconcile(config, calendar, SshSwitcher(config.ssh), moment, dry_run=dry_run)
     print(f"desired: {'on' if decision.on else 'off'} ({decision.reason})")
     failed = False
     for outcome in outcomes:
@@ -159,6 +165,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(f"{outcome.ap}: {outcome.after}, unchanged")
     return 1 if failed else 0
+
+
+def _status(config: ScheduleConfig, calendar: SchoolCalendar, moment: dt.datetime, *, live: bool) -> int:
+    decision = desired_state(moment, calendar, load_on_demand(config.state_dir))
+    print(f"desired: {'on' if decision.on else 'off'} ({decision.reason})")
+    known_path = config.state_dir / AP_STATE_FILE
+    known = json.loads(known_path.read_text(encoding="utf-8")) if known_path.exists() else {}
+    switcher = SshSwitcher(config.ssh)
+    for ap in config.access_points:
+        line = f"{ap.name} ({ap.address}): last seen {known.get(ap.name, {}).get('state', 'never')}"
+        if live:
+            try:
+                line += f", now {switcher.state(ap)}"
+            except SwitchError as error:
+                line += f", unreachable: {error}"
+        print(line)
+    return 0
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
+import threading
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -293,13 +295,9 @@ def test_an_odd_radio_status_is_an_error(output: str) -> None:
         radio_state(output)
 
 
-def test_command_line_on_status_report(
-    calendars: dict[str, SchoolCalendar],
-    config: ScheduleConfig,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    config.calendar.write_text(json.dumps(calendars["C"].to_json()), encoding="utf-8")
+def write_cli_config(config: ScheduleConfig, calendar: SchoolCalendar, tmp_path: Path) -> Path:
+    """The settings file the role writes, for the command line."""
+    config.calendar.write_text(json.dumps(calendar.to_json()), encoding="utf-8")
     path = tmp_path / "wifi-schedule.json"
     path.write_text(
         json.dumps(
@@ -314,6 +312,16 @@ def test_command_line_on_status_report(
         ),
         encoding="utf-8",
     )
+    return path
+
+
+def test_command_line_on_status_report(
+    calendars: dict[str, SchoolCalendar],
+    config: ScheduleConfig,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = write_cli_config(config, calendars["C"], tmp_path)
     base = ["--config", str(path)]
     assert cli.main([*base, "on", "--minutes", "500", "--by", "X", "--at", "2026-11-24T18:00+01:00"]) == 2
     assert (
@@ -336,21 +344,7 @@ def test_command_line_on_now_switches_at_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`on --now` reconciles at once (it used to crash on the reconcile subcommand's --dry-run)."""
-    config.calendar.write_text(json.dumps(calendars["C"].to_json()), encoding="utf-8")
-    path = tmp_path / "wifi-schedule.json"
-    path.write_text(
-        json.dumps(
-            {
-                "school": config.school,
-                "calendar": str(config.calendar),
-                "access_points": [{"name": ap.name, "address": ap.address} for ap in config.access_points],
-                "state_dir": str(config.state_dir),
-                "log_dir": str(config.log_dir),
-                "max_on_demand_minutes": 120,
-            }
-        ),
-        encoding="utf-8",
-    )
+    path = write_cli_config(config, calendars["C"], tmp_path)
     aps = FakeAccessPoints({"0910001g-ap1": "off", "0910001g-ap2": "off"})
     monkeypatch.setattr(cli, "SshSwitcher", lambda ssh: aps)
     base = ["--config", str(path)]
@@ -367,4 +361,29 @@ def test_command_line_on_now_switches_at_once(
     assert aps.switches == [("0910001g-ap1", True), ("0910001g-ap2", True)]
     assert cli.main([*base, "reconcile", "--at", "2026-11-24T18:46+01:00", "--dry-run"]) == 0
     assert "0910001g-ap1: on -> off (dry run)" in capsys.readouterr().out
+    assert aps.switches == [("0910001g-ap1", True), ("0910001g-ap2", True)]
+
+
+def test_a_reconcile_waits_for_the_one_running(
+    calendars: dict[str, SchoolCalendar],
+    config: ScheduleConfig,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The timer's reconcile and a teacher's `on --now` never write the state and the log at once."""
+    path = write_cli_config(config, calendars["C"], tmp_path)
+    aps = FakeAccessPoints({"0910001g-ap1": "off", "0910001g-ap2": "off"})
+    monkeypatch.setattr(cli, "SshSwitcher", lambda ssh: aps)
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    with (config.state_dir / "lock").open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        run = threading.Thread(
+            target=cli.main, args=(["--config", str(path), "reconcile", "--at", "2026-11-24T10:00+01:00"],)
+        )
+        run.start()
+        run.join(0.5)
+        assert run.is_alive() and aps.switches == []
+        fcntl.flock(held, fcntl.LOCK_UN)
+    run.join(10)
+    assert not run.is_alive()
     assert aps.switches == [("0910001g-ap1", True), ("0910001g-ap2", True)]
