@@ -80,8 +80,8 @@ test: lint unit molecule
 
 lint: venv
 	$(BIN)/yamllint --strict .
-	$(BIN)/ruff check scripts plugins tests
-	$(BIN)/ruff format --check scripts plugins tests
+	$(BIN)/ruff check scripts plugins tests roles
+	$(BIN)/ruff format --check scripts plugins tests roles
 	$(BIN)/mypy
 	$(BIN)/ansible-lint --profile production --offline
 

@@ -66,7 +66,9 @@ class ActionModule(ActionBase):
         for name, package in desired.items():
             ownership = OWNERSHIP.get(name)
             if ownership is None:
-                raise AnsibleActionFail(f"the rendered file holds package {name!r}, which this push does not manage")
+                raise AnsibleActionFail(
+                    f"the rendered file holds package {name!r}, which this push does not manage"
+                )
             if not secret_mode:
                 ignored = dict(ownership.ignored)
                 ignored["wifi-iface"] = ignored.get("wifi-iface", frozenset()) | frozenset(SECRET_OPTIONS)
@@ -153,10 +155,8 @@ class ActionModule(ActionBase):
         for change in files:
             path = shlex.quote(change["path"])
             temporary = shlex.quote(change["path"] + ".schoolfleet-new")
-            rc, _, err = self._sh(
-                f"umask 077 && cat > {temporary} && chmod {change['mode']} {temporary} && mv {temporary} {path}",
-                in_data=change["after"],
-            )
+            write = f"umask 077 && cat > {temporary} && chmod {change['mode']} {temporary}"
+            rc, _, err = self._sh(f"{write} && mv {temporary} {path}", in_data=change["after"])
             if rc != 0:
                 raise AnsibleActionFail(f"cannot write {change['path']}: {err.strip()}")
         if commands:

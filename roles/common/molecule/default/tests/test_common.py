@@ -38,7 +38,10 @@ def test_firewall_is_loaded_with_a_default_drop(host):
 def test_firewall_blocks_an_unlisted_port_but_not_ssh(host):
     address = container_address(host)
     # The listener really runs: it answers on the loopback, which the firewall accepts.
-    assert host.run("python3 -c \"import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080')\"").rc == 0
+    assert (
+        host.run("python3 -c \"import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080')\"").rc
+        == 0
+    )
     with socket.create_connection((address, 22), timeout=5) as conn:
         assert conn.recv(64).startswith(b"SSH-2.0")
     with pytest.raises(OSError), socket.create_connection((address, 8080), timeout=3):
