@@ -85,11 +85,18 @@ def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
 
-def write_inventory(hosts: Sequence[str] = ()) -> None:
+def write_inventory(hosts: Sequence[str] = (), schools: Sequence[str] = (), dns: str | None = None) -> None:
     """The lab inventory, each of `hosts` aimed at this bench's container (host_vars beside it).
 
     `podman` rather than `containers.podman.podman`: the same plugin (ansible-core redirects the short
     name to it), but the name Mitogen's strategy recognises and replaces by its own podman transport.
+
+    `dns`, the lab network's own resolver (aardvark-dns, at its gateway), becomes the `fleet_dns_servers`
+    of the `schools`: the resolvers their DNS filter and DC forward to. Left to the default (the
+    container's resolv.conf), they would forward to aardvark-dns *and* the machine's resolver, which
+    answers NXDOMAIN for the lab's container names: Unbound asks either, and the school then fails to
+    resolve the central server (apt: "Could not resolve 'fleetbench-central'"). Real resolvers of the
+    authority all know the same names; the lab's must too.
     """
     INVENTORY.parent.mkdir(parents=True, exist_ok=True)
     INVENTORY.write_text(
@@ -107,9 +114,16 @@ def write_inventory(hosts: Sequence[str] = ()) -> None:
     for stale in host_vars.glob("*.yml"):
         stale.unlink()
     for host in hosts:
-        (host_vars / f"{host}.yml").write_text(
-            f"---\nansible_host: {lab.container_name(host, PREFIX)}\nansible_connection: podman\n"
-        )
+        text = f"---\nansible_host: {lab.container_name(host, PREFIX)}\nansible_connection: podman\n"
+        if dns and host in schools:
+            text += f"fleet_dns_servers: [{dns}]\n"
+        (host_vars / f"{host}.yml").write_text(text)
+
+
+def network_gateway() -> str:
+    """The bench network's gateway, where aardvark-dns answers for the lab's containers."""
+    info = json.loads(lab.podman("network", "inspect", NETWORK).stdout)[0]
+    return str(info["subnets"][0]["gateway"])
 
 
 def env() -> dict[str, str]:
@@ -294,6 +308,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--forks", type=int, default=8, help="ansible forks (at least the school count)")
     parser.add_argument("--no-mitogen", action="store_true", help="skip the Mitogen runs")
     parser.add_argument("--keep", action="store_true", help="leave the bench's containers running")
+    parser.add_argument(
+        "--reuse-servers",
+        action="store_true",
+        help="keep the central and backup containers of a bench run with --keep, skip their setup "
+        "(not part of the ratios); the school containers are always new",
+    )
     args = parser.parse_args(argv)
     forks = max(args.forks, args.schools, 8)
     print(f"fleet bench, start: {uptime()}", flush=True)
@@ -306,7 +326,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     everything = [central, backup, *schools]
     write_inventory(everything)
     # A container left over by an interrupted bench would make a "first" converge a second one.
-    lab.down([], label=LABEL)
+    if args.reuse_servers:
+        names = [lab.container_name(school, PREFIX) for school in schools]
+        lab.podman("rm", "--force", "--ignore", "--time", "3", *names)
+    else:
+        lab.down([], label=LABEL)
     # Each run's events are read back from its artifacts: none may be left from an earlier bench.
     shutil.rmtree(WORK / "runner", ignore_errors=True)
     runs: dict[str, Run] = {}
@@ -317,8 +341,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         started = time.monotonic()
         lab.up([central, backup], prefix=PREFIX, network=NETWORK, label=LABEL)
         print(f"{'lab up: central, backup':34} {time.monotonic() - started:7.1f} s", flush=True)
-        playbook("setup: lab stand-ins", "lab/upstreams.yml", [central], forks)
-        playbook("setup: site.yml central+backup", "site.yml", [central, backup], forks)
+        write_inventory(everything, schools, dns=network_gateway())
+        if args.reuse_servers:
+            print("setup: central and backup of an earlier bench reused (not part of the ratios)", flush=True)
+        else:
+            playbook("setup: lab stand-ins", "lab/upstreams.yml", [central], forks)
+            playbook("setup: site.yml central+backup", "site.yml", [central, backup], forks)
 
         canary, other, rest = schools[0], schools[1], schools[2:]
         lab.up([canary], prefix=PREFIX, network=NETWORK, label=LABEL)
