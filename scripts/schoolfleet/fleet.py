@@ -333,6 +333,18 @@ def write_report(results: Sequence[SchoolResult], directory: Path, title: str) -
     return json_path, md_path
 
 
+def _untagged(obj: dict[str, Any]) -> Any:
+    """A JSON object of `ansible-inventory --list`, with Ansible's unsafe marker taken off.
+
+    ansible-core 2.19 writes a string marked unsafe (the register plugin's values, `!unsafe` in YAML)
+    as {"__ansible_unsafe": "..."}: school keys, communes and zones would otherwise be such dicts
+    (a zone as a dict cannot even key the calendars).
+    """
+    if len(obj) == 1 and "__ansible_unsafe" in obj:
+        return obj["__ansible_unsafe"]
+    return obj
+
+
 def inventory_listing(inventory: Path, limit: str | None) -> tuple[dict[str, Any], list[str]]:
     """The inventory as Ansible sees it, and the hosts `limit` selects."""
     cmd = [str(ANSIBLE_BIN / "ansible-inventory"), "-i", str(inventory), "--list"]
@@ -349,7 +361,8 @@ def inventory_listing(inventory: Path, limit: str | None) -> tuple[dict[str, Any
     )
     if hosts.returncode != 0:
         raise SystemExit(f"fleet: cannot resolve {pattern!r}: {hosts.stderr.strip()}")
-    return json.loads(listing.stdout), [h.strip() for h in hosts.stdout.splitlines()[1:] if h.strip()]
+    targeted = [h.strip() for h in hosts.stdout.splitlines()[1:] if h.strip()]
+    return json.loads(listing.stdout, object_hook=_untagged), targeted
 
 
 def main(argv: Sequence[str] | None = None) -> int:

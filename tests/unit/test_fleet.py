@@ -218,3 +218,17 @@ def test_after_the_canary_whole_communes_are_packed_into_waves() -> None:
         ["school_9"],
     ]
     assert len(fleet.waves(planned)) == 1 + 6
+
+
+def test_values_marked_unsafe_in_the_inventory_are_plain_strings(tmp_path: Path) -> None:
+    # ansible-core 2.19's ansible-inventory --list writes them as {"__ansible_unsafe": "..."}.
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        "all:\n  hosts:\n    pasteur-srv:\n      fleet_school: {uai: !unsafe '0690001A',"
+        " name: !unsafe Pasteur, commune: !unsafe Aulnay, zone: !unsafe A}\n"
+    )
+    listing, targeted = fleet.inventory_listing(inventory, None)
+    assert targeted == ["pasteur-srv"]
+    assert fleet.plan_jobs(listing, targeted) == [
+        fleet.SchoolJob("school_0690001a", "Pasteur", "Aulnay", "A", ("pasteur-srv",))
+    ]
