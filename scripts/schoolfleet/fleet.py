@@ -333,8 +333,9 @@ def write_report(results: Sequence[SchoolResult], directory: Path, title: str) -
     return json_path, md_path
 
 
-def _untagged(obj: dict[str, Any]) -> Any:
-    """A JSON object of `ansible-inventory --list`, with Ansible's unsafe marker taken off.
+def untag_unsafe(obj: dict[str, Any]) -> Any:
+    """A JSON object of `ansible-inventory --list`, with Ansible's unsafe marker taken off
+    (`json.loads(..., object_hook=untag_unsafe)`).
 
     ansible-core 2.19 writes a string marked unsafe (the register plugin's values, `!unsafe` in YAML)
     as {"__ansible_unsafe": "..."}: school keys, communes and zones would otherwise be such dicts
@@ -362,7 +363,7 @@ def inventory_listing(inventory: Path, limit: str | None) -> tuple[dict[str, Any
     if hosts.returncode != 0:
         raise SystemExit(f"fleet: cannot resolve {pattern!r}: {hosts.stderr.strip()}")
     targeted = [h.strip() for h in hosts.stdout.splitlines()[1:] if h.strip()]
-    return json.loads(listing.stdout, object_hook=_untagged), targeted
+    return json.loads(listing.stdout, object_hook=untag_unsafe), targeted
 
 
 def main(argv: Sequence[str] | None = None) -> int:

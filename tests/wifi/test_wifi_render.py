@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from wifi_helpers import HERE, INVENTORY, ROOT, plain, read_uci, run_playbook
+from wifi_helpers import HERE, INVENTORY, ROOT, read_uci, run_playbook
+
+from schoolfleet.fleet import untag_unsafe
 
 GOLDEN = HERE / "golden"
 HOSTS = ("0910001g-ap1", "0910001g-ap2", "0910005l-ap1")
@@ -23,7 +25,7 @@ def hostvars() -> dict[str, Any]:
         [str(Path(sys.executable).with_name("ansible-inventory")), "-i", str(INVENTORY), "--list"],
         cwd=ROOT, env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
-    return dict(plain(json.loads(inventory.stdout)["_meta"]["hostvars"]))
+    return dict(json.loads(inventory.stdout, object_hook=untag_unsafe)["_meta"]["hostvars"])
 
 
 @pytest.mark.parametrize("host", HOSTS)

@@ -12,7 +12,6 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -38,17 +37,6 @@ def run_playbook(playbook: str, *args: str, check: bool = True) -> subprocess.Co
     if check and result.returncode != 0:
         pytest.fail(f"{playbook} failed (rc {result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
-
-
-def plain(value: Any) -> Any:
-    """ansible-inventory's output without its {"__ansible_unsafe": ...} wrappers."""
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return value
 
 
 def read_uci(text: str) -> dict[str, dict[str, dict[str, object]]]:
