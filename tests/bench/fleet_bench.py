@@ -85,18 +85,14 @@ def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
 
-def write_inventory(hosts: Sequence[str] = (), schools: Sequence[str] = (), dns: str | None = None) -> None:
+def write_inventory(hosts: Sequence[str] = ()) -> None:
     """The lab inventory, each of `hosts` aimed at this bench's container (host_vars beside it).
 
     `podman` rather than `containers.podman.podman`: the same plugin (ansible-core redirects the short
     name to it), but the name Mitogen's strategy recognises and replaces by its own podman transport.
 
-    `dns`, the lab network's own resolver (aardvark-dns, at its gateway), becomes the `fleet_dns_servers`
-    of the `schools`: the resolvers their DNS filter and DC forward to. Left to the default (the
-    container's resolv.conf), they would forward to aardvark-dns *and* the machine's resolver, which
-    answers NXDOMAIN for the lab's container names: Unbound asks either, and the school then fails to
-    resolve the central server (apt: "Could not resolve 'fleetbench-central'"). Real resolvers of the
-    authority all know the same names; the lab's must too.
+    The lab's group_vars come along (symlinked): the schools' resolvers forward to the bench network's
+    aardvark-dns only, as in the shared lab (inventories/lab/group_vars/managed.yml).
     """
     INVENTORY.parent.mkdir(parents=True, exist_ok=True)
     INVENTORY.write_text(
@@ -114,16 +110,9 @@ def write_inventory(hosts: Sequence[str] = (), schools: Sequence[str] = (), dns:
     for stale in host_vars.glob("*.yml"):
         stale.unlink()
     for host in hosts:
-        text = f"---\nansible_host: {lab.container_name(host, PREFIX)}\nansible_connection: podman\n"
-        if dns and host in schools:
-            text += f"fleet_dns_servers: [{dns}]\n"
-        (host_vars / f"{host}.yml").write_text(text)
-
-
-def network_gateway() -> str:
-    """The bench network's gateway, where aardvark-dns answers for the lab's containers."""
-    info = json.loads(lab.podman("network", "inspect", NETWORK).stdout)[0]
-    return str(info["subnets"][0]["gateway"])
+        (host_vars / f"{host}.yml").write_text(
+            f"---\nansible_host: {lab.container_name(host, PREFIX)}\nansible_connection: podman\n"
+        )
 
 
 def env() -> dict[str, str]:
@@ -341,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         started = time.monotonic()
         lab.up([central, backup], prefix=PREFIX, network=NETWORK, label=LABEL)
         print(f"{'lab up: central, backup':34} {time.monotonic() - started:7.1f} s", flush=True)
-        write_inventory(everything, schools, dns=network_gateway())
+        write_inventory(everything)
         if args.reuse_servers:
             print("setup: central and backup of an earlier bench reused (not part of the ratios)", flush=True)
         else:
