@@ -1,12 +1,20 @@
 """Benchmark (not a test): the whole-site playbook on lab containers, first and second run, 1/4/8 schools.
 
-    .venv/bin/python tests/bench/fleet_bench.py [--schools 8] [--forks 8] [--no-mitogen] [--keep]
+    .venv/bin/python tests/bench/fleet_bench.py [--schools 8] [--forks 8] [--connection ssh|podman]
+                                                [--no-mitogen] [--keep] [--reuse-servers]
 
 It starts a lab of its own beside any other (containers `fleetbench-<host>` on the podman network
 `fleetbench-lab`, label schoolfleet.lab=fleetbench; each answers to its host's name on that network),
 so the shared lab and other people's Molecule containers are left alone, and removes it at the end.
-Its inventory is the lab's (the demo register, reached over podman) with `ansible_host` pointing at
-those containers, and throwaway secrets of its own.
+Its inventory is the lab's (the demo register) with `ansible_host` pointing at those containers, and
+throwaway secrets of its own.
+
+  --connection ssh (the default) reaches them as production does: each container is first made what a
+  freshly installed server is (sshd, the admin account with a key and sudo, as the installer's preseed
+  leaves it; not timed), then Ansible logs in over SSH as that account, with pipelining and
+  ControlPersist from ansible.cfg, and becomes root through sudo.
+  --connection podman goes through `podman exec` as root, like the shared lab: a file copy and a
+  process per module, no pipelining; slower, and not what the fleet uses.
 
   setup      the central and backup servers: lab stand-ins, then site.yml (not part of the ratios);
   first      site.yml on a fresh school server (a new container: it really is the first converge);
@@ -53,6 +61,9 @@ LABEL = "fleetbench"
 WORK = ROOT / ".cache" / "bench" / "fleet"
 INVENTORY = WORK / "inventory" / "hosts.yml"
 SECRETS = WORK / "secrets.yml"
+KEY = WORK / "ssh" / "id_ed25519"
+# The admin account the common role manages (common_admin_user's default).
+ADMIN = "fleetadmin"
 BIN = Path(sys.executable).parent
 # Set by SIGTERM/SIGINT: the running playbooks are cancelled (ansible-runner's cancel_callback), the
 # bench stops, removes its lab and prints what it measured. Passing our own callback also keeps
@@ -85,11 +96,13 @@ def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
 
-def write_inventory(hosts: Sequence[str] = ()) -> None:
+def write_inventory(hosts: Sequence[str] = (), connection: str = "podman") -> None:
     """The lab inventory, each of `hosts` aimed at this bench's container (host_vars beside it).
 
     `podman` rather than `containers.podman.podman`: the same plugin (ansible-core redirects the short
     name to it), but the name Mitogen's strategy recognises and replaces by its own podman transport.
+    Over SSH the host's address is the container's on the bench network: the machine's resolver does
+    not know the containers' names.
 
     The lab's group_vars come along (symlinked): the schools' resolvers forward to the bench network's
     aardvark-dns only, as in the shared lab (inventories/lab/group_vars/managed.yml).
@@ -110,9 +123,79 @@ def write_inventory(hosts: Sequence[str] = ()) -> None:
     for stale in host_vars.glob("*.yml"):
         stale.unlink()
     for host in hosts:
-        (host_vars / f"{host}.yml").write_text(
-            f"---\nansible_host: {lab.container_name(host, PREFIX)}\nansible_connection: podman\n"
+        name = lab.container_name(host, PREFIX)
+        if connection == "podman":
+            text = f"ansible_host: {name}\nansible_connection: podman\n"
+        else:
+            public = KEY.with_suffix(".pub").read_text(encoding="utf-8").strip()
+            text = (
+                f"ansible_host: {container_address(name)}\n"
+                "ansible_connection: ssh\n"
+                f"ansible_user: {ADMIN}\n"
+                f"ansible_ssh_private_key_file: {KEY}\n"
+                # New containers, new host keys at every bench: nothing to pin.
+                "ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null\n"
+                # The lab's group_vars turn become off (podman enters as root); a real server needs it.
+                "ansible_become: true\n"
+                f"common_admin_authorized_keys: ['{public}']\n"
+            )
+        (host_vars / f"{host}.yml").write_text("---\n" + text)
+
+
+def container_address(name: str) -> str:
+    template = f'{{{{(index .NetworkSettings.Networks "{NETWORK}").IPAddress}}}}'
+    result = lab.podman("inspect", "--format", template, name)
+    address = result.stdout.strip()
+    if not address:
+        raise SystemExit(f"fleet bench: {name} has no address on {NETWORK}")
+    return address
+
+
+# What the Debian installer's preseed leaves on a new school server: sshd, the admin account with the
+# fleet's key and password-less sudo. Everything else is the playbooks' job, and timed.
+PRESEED = """\
+set -e
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends openssh-server sudo >/dev/null
+id {admin} >/dev/null 2>&1 || useradd --create-home --shell /bin/bash --groups sudo {admin}
+install -d -m 0700 -o {admin} -g {admin} /home/{admin}/.ssh
+printf '%s\\n' '{key}' > /home/{admin}/.ssh/authorized_keys
+chown {admin}:{admin} /home/{admin}/.ssh/authorized_keys
+printf '%s ALL=(ALL) NOPASSWD: ALL\\n' {admin} > /etc/sudoers.d/00-installer
+chmod 0440 /etc/sudoers.d/00-installer
+systemctl enable --now ssh
+"""
+
+
+def preseed(hosts: Sequence[str]) -> None:
+    """Give each container sshd and the admin account, as the installer would, all at once (not timed)."""
+    if not KEY.exists():
+        KEY.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "fleet-bench", "-f", str(KEY)], check=True
         )
+    script = PRESEED.format(admin=ADMIN, key=KEY.with_suffix(".pub").read_text(encoding="utf-8").strip())
+    started = time.monotonic()
+    jobs = {
+        host: subprocess.Popen(
+            ["podman", "exec", "-i", lab.container_name(host, PREFIX), "sh"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for host in hosts
+    }
+    failed = []
+    for host, job in jobs.items():
+        output, _ = job.communicate(script)
+        if job.returncode:
+            failed.append(f"{host}: {output.strip()[-400:]}")
+    if failed:
+        raise SystemExit("fleet bench: preseeding failed\n" + "\n".join(failed))
+    label = f"preseed: sshd + admin, {len(hosts)} hosts"
+    print(f"{label:34} {time.monotonic() - started:7.1f} s", flush=True)
 
 
 def env() -> dict[str, str]:
@@ -295,6 +378,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--schools", type=int, default=8, help="the largest school count (>= 4)")
     parser.add_argument("--forks", type=int, default=8, help="ansible forks (at least the school count)")
+    parser.add_argument(
+        "--connection",
+        choices=["ssh", "podman"],
+        default="ssh",
+        help="ssh as the admin account with sudo, as in production (default), or podman exec as root",
+    )
     parser.add_argument("--no-mitogen", action="store_true", help="skip the Mitogen runs")
     parser.add_argument("--keep", action="store_true", help="leave the bench's containers running")
     parser.add_argument(
@@ -313,7 +402,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit(f"fleet bench: the register has only {len(schools)} school servers")
     secrets.ensure(SECRETS, schools, config_signer=True)
     everything = [central, backup, *schools]
-    write_inventory(everything)
     # A container left over by an interrupted bench would make a "first" converge a second one.
     if args.reuse_servers:
         names = [lab.container_name(school, PREFIX) for school in schools]
@@ -323,14 +411,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Each run's events are read back from its artifacts: none may be left from an earlier bench.
     shutil.rmtree(WORK / "runner", ignore_errors=True)
     runs: dict[str, Run] = {}
+    running: list[str] = []
+
+    def bring_up(hosts: Sequence[str]) -> None:
+        started = time.monotonic()
+        lab.up(hosts, prefix=PREFIX, network=NETWORK, label=LABEL)
+        print(f"{'lab up: ' + ', '.join(hosts):34.34} {time.monotonic() - started:7.1f} s", flush=True)
+        if args.connection == "ssh":
+            preseed(hosts)
+        running.extend(hosts)
+        write_inventory(running, args.connection)
+
     # A bench stopped at a deadline (kill -TERM) still removes its lab and prints what it measured.
     signal.signal(signal.SIGTERM, stopped)
     signal.signal(signal.SIGINT, stopped)
     try:
-        started = time.monotonic()
-        lab.up([central, backup], prefix=PREFIX, network=NETWORK, label=LABEL)
-        print(f"{'lab up: central, backup':34} {time.monotonic() - started:7.1f} s", flush=True)
-        write_inventory(everything)
+        print(f"connection: {args.connection}", flush=True)
+        bring_up([central, backup])
         if args.reuse_servers:
             print("setup: central and backup of an earlier bench reused (not part of the ratios)", flush=True)
         else:
@@ -338,13 +435,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             playbook("setup: site.yml central+backup", "site.yml", [central, backup], forks)
 
         canary, other, rest = schools[0], schools[1], schools[2:]
-        lab.up([canary], prefix=PREFIX, network=NETWORK, label=LABEL)
+        bring_up([canary])
         runs["first"] = playbook(f"first converge ({canary})", "site.yml", [canary], forks)
         runs["second"] = playbook(f"second run ({canary})", "site.yml", [canary], forks)
         if runs["second"].changed:
             print(f"    not idempotent: {changed_tasks(runs['second'].name)}", flush=True)
 
-        lab.up([other, *rest], prefix=PREFIX, network=NETWORK, label=LABEL)
+        bring_up([other, *rest])
         if not args.no_mitogen:
             runs["m-second"] = playbook(
                 f"mitogen second run ({canary})", "site.yml", [canary], forks, mitogen=True, must_pass=False
