@@ -29,6 +29,12 @@ throwaway secrets of its own.
              its report written to .cache/bench/fleet/report/.
 Targets: second / first <= 0.2; time(8) / time(1) <= 3. The load average is printed at the start and
 after each run: other people's Molecule scenarios share the 2 cores, so compare ratios of one run only.
+
+Each run also gives the CPU seconds of the controller (this process's children: ansible-playbook and
+its workers) and of the servers (the bench's containers' cgroups). In the lab the school servers run
+on this machine's cores too, so a run over N schools cannot take less than their CPU over the cores:
+the summary prints that floor next to time(N) / time(1), and the controller's part of it, which is
+all that stays on this machine in production.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -80,12 +87,40 @@ class Run:
     failed: int
     unreachable: int
     load: float
+    # CPU seconds spent meanwhile by Ansible on this machine (the controller) and inside the bench's
+    # containers (the servers: sshd, sudo and the modules, and their own idle services).
+    controller_cpu: float = 0.0
+    servers_cpu: float = 0.0
 
     def line(self) -> str:
         return (
             f"{self.name:34} {self.seconds:7.1f} s  ok={self.ok:<4} changed={self.changed:<4} "
-            f"failed={self.failed} unreachable={self.unreachable}  load {self.load:.1f}"
+            f"failed={self.failed} unreachable={self.unreachable}  load {self.load:.1f}  "
+            f"cpu: controller {self.controller_cpu:.1f} s, servers {self.servers_cpu:.1f} s"
         )
+
+
+def controller_cpu() -> float:
+    """CPU seconds of this process's finished children: ansible-playbook and everything it waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def servers_cpu() -> float:
+    """CPU seconds used so far by the bench's containers, from their cgroups (v1 cpuacct or v2 cpu.stat)."""
+    total = 0.0
+    for row in lab.lab_containers(LABEL):
+        if row["state"] != "running":
+            continue
+        path = lab.podman("inspect", "--format", "{{.State.CgroupPath}}", row["name"]).stdout.strip()
+        v1 = Path(f"/sys/fs/cgroup/cpuacct{path}/cpuacct.usage")
+        v2 = Path(f"/sys/fs/cgroup{path}/cpu.stat")
+        if v1.exists():
+            total += int(v1.read_text()) / 1e9
+        elif v2.exists():
+            usage = dict(line.split() for line in v2.read_text().splitlines())
+            total += int(usage["usage_usec"]) / 1e6
+    return total
 
 
 def load1() -> float:
@@ -227,6 +262,7 @@ def playbook(
     envvars = {**env(), **(fleet.mitogen_envvars() if mitogen else {})}
     private = WORK / "runner" / name.replace(" ", "-").replace("/", "-")
     private.mkdir(parents=True, exist_ok=True)
+    cpu = controller_cpu(), servers_cpu()
     started = time.monotonic()
     runner = ansible_runner.run(
         private_data_dir=str(private),
@@ -248,7 +284,17 @@ def playbook(
     def total(key: str) -> int:
         return sum((stats.get(key) or {}).values())
 
-    run = Run(name, seconds, total("ok"), total("changed"), total("failures"), total("dark"), load1())
+    run = Run(
+        name,
+        seconds,
+        total("ok"),
+        total("changed"),
+        total("failures"),
+        total("dark"),
+        load1(),
+        controller_cpu() - cpu[0],
+        servers_cpu() - cpu[1],
+    )
     print(run.line(), flush=True)
     if runner.rc != 0:
         for event in runner.events:
@@ -279,6 +325,7 @@ def changed_tasks(name: str) -> list[str]:
 def fleet_run(schools: Sequence[str], concurrency: int) -> Run:
     """The same schools through the fleet command's own machinery: a job per school, commune waves."""
     name = f"fleet.py, {len(schools)} schools, {concurrency} at once"
+    cpu = controller_cpu(), servers_cpu()
     started = time.monotonic()
     inventory, targeted = fleet.inventory_listing(INVENTORY, ",".join(schools))
     jobs = fleet.plan_jobs(inventory, targeted)
@@ -309,6 +356,8 @@ def fleet_run(schools: Sequence[str], concurrency: int) -> Run:
         states.count("failed"),
         states.count("unreachable"),
         load1(),
+        controller_cpu() - cpu[0],
+        servers_cpu() - cpu[1],
     )
     print(f"{run.line()}  (ok = schools fine; report {report})", flush=True)
     return run
@@ -354,6 +403,24 @@ def summary(runs: dict[str, Run], count: int, mitogen: bool) -> None:
         value=f"{seconds(f'scale{count}', 'scale1')} (target <= 3)",
     )
     show("time(4) / time(1) schools:", "scale4", "scale1", value=seconds("scale4", "scale1"))
+    cores = os.cpu_count() or 1
+    for key in ("scale1", f"scale{count}"):
+        if key in runs:
+            run = runs[key]
+            busy = (run.controller_cpu + run.servers_cpu) / run.seconds
+            print(
+                f"{run.name + ', cpu:':42} controller {run.controller_cpu:.1f} s "
+                f"+ servers {run.servers_cpu:.1f} s = {busy:.2f} of {cores} cores busy"
+            )
+    if "scale1" in runs and f"scale{count}" in runs:
+        # The lab's servers share this machine's cores with Ansible; a real school has its own.
+        one, many = runs["scale1"], runs[f"scale{count}"]
+        floor = (many.controller_cpu + many.servers_cpu) / cores
+        print(
+            f"{'cpu floor of ' + str(count) + ' schools / time(1):':42} {ratio(floor, one.seconds)} "
+            f"(their cpu over {cores} cores); controller's part only: "
+            f"{ratio(many.controller_cpu / cores, one.seconds)}"
+        )
     if "rest" in runs:
         show(f"{runs['rest'].name} / of 1:", "rest", "first", value=seconds("rest", "first"))
     show(
