@@ -123,6 +123,16 @@ def servers_cpu() -> float:
     return total
 
 
+def cpu_now() -> tuple[float, float]:
+    return controller_cpu(), servers_cpu()
+
+
+def cpu_since(start: tuple[float, float]) -> tuple[float, float]:
+    """Controller and servers CPU seconds since `start` (a cpu_now())."""
+    now = cpu_now()
+    return now[0] - start[0], now[1] - start[1]
+
+
 def load1() -> float:
     return os.getloadavg()[0]
 
@@ -262,7 +272,7 @@ def playbook(
     envvars = {**env(), **(fleet.mitogen_envvars() if mitogen else {})}
     private = WORK / "runner" / name.replace(" ", "-").replace("/", "-")
     private.mkdir(parents=True, exist_ok=True)
-    cpu = controller_cpu(), servers_cpu()
+    cpu = cpu_now()
     started = time.monotonic()
     runner = ansible_runner.run(
         private_data_dir=str(private),
@@ -292,8 +302,7 @@ def playbook(
         total("failures"),
         total("dark"),
         load1(),
-        controller_cpu() - cpu[0],
-        servers_cpu() - cpu[1],
+        *cpu_since(cpu),
     )
     print(run.line(), flush=True)
     if runner.rc != 0:
@@ -325,7 +334,7 @@ def changed_tasks(name: str) -> list[str]:
 def fleet_run(schools: Sequence[str], concurrency: int) -> Run:
     """The same schools through the fleet command's own machinery: a job per school, commune waves."""
     name = f"fleet.py, {len(schools)} schools, {concurrency} at once"
-    cpu = controller_cpu(), servers_cpu()
+    cpu = cpu_now()
     started = time.monotonic()
     inventory, targeted = fleet.inventory_listing(INVENTORY, ",".join(schools))
     jobs = fleet.plan_jobs(inventory, targeted)
@@ -356,8 +365,7 @@ def fleet_run(schools: Sequence[str], concurrency: int) -> Run:
         states.count("failed"),
         states.count("unreachable"),
         load1(),
-        controller_cpu() - cpu[0],
-        servers_cpu() - cpu[1],
+        *cpu_since(cpu),
     )
     print(f"{run.line()}  (ok = schools fine; report {report})", flush=True)
     return run
