@@ -66,10 +66,13 @@ def school_day():
         f"if [ -e {LOG} ]; then mv {LOG} {LOG}.before-tests; fi; "
         f"rm -f {STATE_DIR}/on-demand.json {STATE_DIR}/access-points.json"
     )
+    # Spelled into the command, not passed as an argument: testinfra quotes arguments, which made
+    # the list one word and left the radios as the real-moment run had set them (on in class time).
     AP.check_output(
-        "for r in %s; do echo 1 > /var/lib/fake-radio/$r; done; : > /var/lib/fake-radio/calls.log",
-        " ".join(RADIOS),
+        f"for r in {' '.join(RADIOS)}; do echo 1 > /var/lib/fake-radio/$r; done; "
+        ": > /var/lib/fake-radio/calls.log"
     )
+    assert radios() == {"radio0": "1", "radio1": "1"}
     yield
     SERVER.check_output("systemctl start schoolfleet-wifi.timer")
 
