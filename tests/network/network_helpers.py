@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -17,8 +17,11 @@ INVENTORY = HERE / "fixtures" / "inventory.yml"
 ANSIBLE_PLAYBOOK = Path(sys.executable).with_name("ansible-playbook")
 
 
-def run_playbook(playbook: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run_playbook(
+    playbook: str, *args: str, check: bool = True, extra_env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ANSIBLE_ROLES_PATH": str(ROOT / "roles"), "ANSIBLE_NOCOLOR": "1"}
+    env.update(extra_env or {})
     env.setdefault("ANSIBLE_HOME", str(ROOT / ".cache" / "ansible"))
     command: Sequence[str] = [str(ANSIBLE_PLAYBOOK), "-i", str(INVENTORY), str(HERE / playbook), *args]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)

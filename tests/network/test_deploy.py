@@ -7,12 +7,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from fakenos_lab import PASSWORD, USER, device, ios_device
 from network_helpers import HERE, run_playbook
+
+from schoolfleet import fleet
 
 RUNNING = HERE / "fixtures" / "running" / "ec-jaures-sw1.cfg"
 PROCURVE_RUNNING = HERE / "fixtures" / "running" / "ec-jaures-sw2.cfg"
 SNMP_SECRET = "community-from-vault"
+
+
+# The fleet command can run any playbook under Mitogen's strategy (fleet --mitogen): the network
+# plays must give the same result with it, through the network_cli connections it leaves to Ansible.
+STRATEGIES = pytest.mark.parametrize("strategy_env", [{}, fleet.mitogen_envvars()], ids=["linear", "mitogen"])
 
 
 def _connection_vars(port: int, build_dir: Path, network_os: str = "cisco.ios.ios") -> str:
@@ -31,13 +39,33 @@ def _connection_vars(port: int, build_dir: Path, network_os: str = "cisco.ios.io
     )
 
 
-def test_dry_run_backs_up_and_reports_diff_and_drift(build_dir: Path) -> None:
+def _as_host_vars(directory: Path, host: str, connection_vars: str) -> str:
+    """The connection variables as the device's host vars, where production has them: extra vars
+    would also reach the controller the role delegates to, with the device's `become`."""
+    inventory = directory / "device-inventory.yml"
+    inventory.write_text(json.dumps({"all": {"hosts": {host: json.loads(connection_vars)}}}))
+    return str(inventory)
+
+
+@STRATEGIES
+def test_dry_run_backs_up_and_reports_diff_and_drift(
+    build_dir: Path, tmp_path: Path, strategy_env: dict[str, str]
+) -> None:
+    (tmp_path / "ec-jaures-sw1.cfg").write_text((build_dir / "ec-jaures-sw1.cfg").read_text())
     with ios_device("ec-jaures-sw1", RUNNING.read_text()) as port:
         result = run_playbook(
-            "deploy.yml", "-l", "ec-jaures-sw1", "-e", _connection_vars(port, build_dir), "--check", "--diff"
+            "deploy.yml",
+            *(
+                "-l",
+                "ec-jaures-sw1",
+                "-i",
+                _as_host_vars(tmp_path, "ec-jaures-sw1", _connection_vars(port, tmp_path)),
+            ),
+            *("--check", "--diff"),
+            extra_env=strategy_env,
         )
     out = result.stdout
-    backups = list((build_dir / "backup").glob("ec-jaures-sw1_*.cfg"))
+    backups = list((tmp_path / "backup").glob("ec-jaures-sw1_*.cfg"))
     assert len(backups) == 1
     assert "interface GigabitEthernet0/15\n description moved by hand" in backups[0].read_text()
     # What the push would send: the missing VLANs, the port moved by hand, the trunk.
@@ -45,7 +73,7 @@ def test_dry_run_backs_up_and_reports_diff_and_drift(build_dir: Path) -> None:
     assert "- switchport trunk allowed vlan 10,20,30,99" in out
     assert "changed=" in out and "failed=0" in out
     assert SNMP_SECRET not in out + result.stderr
-    report = (build_dir / "drift" / "ec-jaures-sw1.drift").read_text()
+    report = (tmp_path / "drift" / "ec-jaures-sw1.drift").read_text()
     assert report.startswith("# drift of ec-jaures-sw1: DRIFT")
     assert "  interface GigabitEthernet0/15 > switchport access vlan 20" in report
     assert (
@@ -131,14 +159,24 @@ def test_procurve_dry_run_backs_up_and_reports_diff_and_drift(build_dir: Path) -
     assert "public" not in report
 
 
-def test_procurve_push_goes_through_configuration_contexts(build_dir: Path, tmp_path: Path) -> None:
+@STRATEGIES
+def test_procurve_push_goes_through_configuration_contexts(
+    build_dir: Path, tmp_path: Path, strategy_env: dict[str, str]
+) -> None:
     # FakeNOS has no configuration mode: procurve_config_shell gives this device AOS-S's context
     # prompts and records what reaches them. It applies nothing, so the drift stays.
     (tmp_path / "ec-jaures-sw2.cfg").write_text((build_dir / "ec-jaures-sw2.cfg").read_text())
     sent: list[str] = []
     with device("ec-jaures-sw2", PROCURVE_RUNNING.read_text(), "procurve", config_log=sent) as port:
         result = run_playbook(
-            "deploy.yml", "-l", "ec-jaures-sw2", "-e", _connection_vars(port, tmp_path, "procurve")
+            "deploy.yml",
+            *(
+                "-l",
+                "ec-jaures-sw2",
+                "-i",
+                _as_host_vars(tmp_path, "ec-jaures-sw2", _connection_vars(port, tmp_path, "procurve")),
+            ),
+            extra_env=strategy_env,
         )
     out = result.stdout
     assert "failed=0" in out
