@@ -39,12 +39,15 @@ def _connection_vars(port: int, build_dir: Path, network_os: str = "cisco.ios.io
     )
 
 
-def _as_host_vars(directory: Path, host: str, connection_vars: str) -> str:
-    """The connection variables as the device's host vars, where production has them: extra vars
-    would also reach the controller the role delegates to, with the device's `become`."""
+def _device_as_host_vars(
+    directory: Path, host: str, port: int, network_os: str = "cisco.ios.ios"
+) -> list[str]:
+    """`-l host -i file` with the connection variables as the device's host vars, where production has
+    them: extra vars would also reach the controller the role delegates to, with the device's `become`."""
     inventory = directory / "device-inventory.yml"
-    inventory.write_text(json.dumps({"all": {"hosts": {host: json.loads(connection_vars)}}}))
-    return str(inventory)
+    connection = json.loads(_connection_vars(port, directory, network_os))
+    inventory.write_text(json.dumps({"all": {"hosts": {host: connection}}}))
+    return ["-l", host, "-i", str(inventory)]
 
 
 @STRATEGIES
@@ -55,13 +58,9 @@ def test_dry_run_backs_up_and_reports_diff_and_drift(
     with ios_device("ec-jaures-sw1", RUNNING.read_text()) as port:
         result = run_playbook(
             "deploy.yml",
-            *(
-                "-l",
-                "ec-jaures-sw1",
-                "-i",
-                _as_host_vars(tmp_path, "ec-jaures-sw1", _connection_vars(port, tmp_path)),
-            ),
-            *("--check", "--diff"),
+            *_device_as_host_vars(tmp_path, "ec-jaures-sw1", port),
+            "--check",
+            "--diff",
             extra_env=strategy_env,
         )
     out = result.stdout
@@ -170,12 +169,7 @@ def test_procurve_push_goes_through_configuration_contexts(
     with device("ec-jaures-sw2", PROCURVE_RUNNING.read_text(), "procurve", config_log=sent) as port:
         result = run_playbook(
             "deploy.yml",
-            *(
-                "-l",
-                "ec-jaures-sw2",
-                "-i",
-                _as_host_vars(tmp_path, "ec-jaures-sw2", _connection_vars(port, tmp_path, "procurve")),
-            ),
+            *_device_as_host_vars(tmp_path, "ec-jaures-sw2", port, "procurve"),
             extra_env=strategy_env,
         )
     out = result.stdout
