@@ -124,7 +124,10 @@ def servers_cpu() -> float:
 
 
 def cpu_now() -> tuple[float, float]:
-    return controller_cpu(), servers_cpu()
+    # The servers first: reading them runs podman, a child of this process, and its CPU must fall
+    # outside the controller's delta at both ends.
+    servers = servers_cpu()
+    return controller_cpu(), servers
 
 
 def cpu_since(start: tuple[float, float]) -> tuple[float, float]:
