@@ -14,6 +14,8 @@ from schoolfleet.register.model import AddressPlan, EquipmentKind, HostRange, Vl
 
 VLAN_NAMES = ("pedagogy", "administration", "wifi", "management")
 MANAGEMENT = "management"
+# Registered workstations take reserved host numbers in this VLAN (the classrooms' one).
+PEDAGOGY = "pedagogy"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,40 @@ def device_address(plan: AddressPlan, block: int, kind: EquipmentKind, unit: int
     return netaddr.IPAddress(first + host_number(plan, kind, unit))
 
 
+def workstation_address(plan: AddressPlan, block: int, host: int) -> netaddr.IPAddress:
+    """A registered workstation's reserved address: its stored host number in the pedagogy VLAN."""
+    pedagogy = plan.vlan(PEDAGOGY)
+    return netaddr.IPAddress(int(plan.supernet.first) + block * block_size(plan) + pedagogy.offset + host)
+
+
+def _workstation_problems(plan: AddressPlan) -> list[tuple[str, str]]:
+    """The workstations' range sits in the pedagogy VLAN, above its gateway and below its DHCP pool."""
+    span = plan.workstation_hosts
+    if span is None or not any(vlan.name == PEDAGOGY for vlan in plan.vlans):
+        return []
+    pedagogy = plan.vlan(PEDAGOGY)
+    last_host = 2 ** (32 - pedagogy.prefix) - 2
+    if span.first > span.last:
+        return [("workstations", f"{span.first}-{span.last} is an empty range (first-last)")]
+    if span.first < 2 or span.last > last_host:
+        return [
+            (
+                "workstations",
+                f"hosts {span.first}-{span.last} are outside the pedagogy VLAN's hosts 2-{last_host} "
+                "(host 1 is its gateway)",
+            )
+        ]
+    if pedagogy.dhcp_from is not None and span.last >= pedagogy.dhcp_from:
+        return [
+            (
+                "workstations",
+                f"hosts {span.first}-{span.last} reach the pedagogy DHCP pool (from host "
+                f"{pedagogy.dhcp_from}): an unknown machine could be given a reserved address",
+            )
+        ]
+    return []
+
+
 def plan_problems(plan: AddressPlan) -> list[tuple[str, str]]:
     """What is inconsistent in the plan itself, as (field, message) pairs."""
     problems: list[tuple[str, str]] = []
@@ -149,6 +185,7 @@ def plan_problems(plan: AddressPlan) -> list[tuple[str, str]]:
         )
         if clash:
             problems.append(("devices", "the router, server, switch and access point host numbers overlap"))
+    problems.extend(_workstation_problems(plan))
     if plan.datacenter.version != 4:
         problems.append(("datacenter", "the plan is IPv4 only"))
     return problems

@@ -53,18 +53,23 @@ def _plan(top: Fields, problems: Problems) -> AddressPlan | None:
     fields = top.mapping("addressing", "the address plan")
     if fields is None:
         return None
-    fields.check(("supernet", "school_prefix", "datacenter", "vlans", "devices"))
+    fields.check(("supernet", "school_prefix", "datacenter", "vlans", "devices"), ("workstations",))
     supernet = _network(fields, "supernet")
     datacenter = _network(fields, "datacenter")
     prefix = fields.integer("school_prefix", minimum=8)
     vlans = _vlans(fields)
     devices = fields.mapping("devices", "the managed devices' host numbers")
     hosts = _devices(devices) if devices is not None else None
+    # Optional: a plan without it keeps no addresses for workstations (none may then carry a host).
+    workstations = _host_range(fields, "workstations") if fields.has("workstations") else None
+    if fields.has("workstations") and workstations is None:
+        return None
     if supernet is None or datacenter is None or prefix is None or vlans is None or hosts is None:
         return None
-    plan = AddressPlan(supernet, prefix, datacenter, vlans, *hosts)
+    plan = AddressPlan(supernet, prefix, datacenter, vlans, *hosts, workstation_hosts=workstations)
     for field, message in plan_problems(plan):
-        fields.problem(None, field, message)
+        # The workstations' range is one line: name it (the other checks name the plan as a whole).
+        fields.problem(fields.node(field) if field == "workstations" else None, field, message)
     if plan_problems(plan):
         return None
     return plan

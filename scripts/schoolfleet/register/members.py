@@ -7,6 +7,7 @@ from typing import TypeVar
 import yaml
 
 from schoolfleet.register.errors import Problems
+from schoolfleet.register.mac import MacError, normalise_mac
 from schoolfleet.register.model import (
     Commune,
     Convention,
@@ -211,6 +212,8 @@ def _equipment(node: yaml.Node, file: str, path: str, problems: Problems) -> Equ
     kind = _choice(fields, "kind", EquipmentKind)
     if kind is not None and kind.numbered:
         fields.check((*_EQUIPMENT_FIELDS, "unit"), ("retired",))
+    elif kind is not None and kind.workstation:
+        fields.check(_EQUIPMENT_FIELDS, ("retired", "mac", "host"))
     else:
         fields.check(_EQUIPMENT_FIELDS, ("retired",))
     tag = fields.text("tag", pattern=ASSET_TAG, what="an asset tag (capitals, digits, hyphens)")
@@ -219,6 +222,7 @@ def _equipment(node: yaml.Node, file: str, path: str, problems: Problems) -> Equ
     installed = fields.date("installed")
     retired = fields.date("retired", required=False)
     unit = fields.integer("unit", minimum=1) if kind is not None and kind.numbered else None
+    mac, host = _mac_and_host(fields) if kind is not None and kind.workstation else (None, None)
     if installed is not None and retired is not None and retired < installed:
         fields.problem(fields.node("retired"), "retired", f"retired {retired} before installed {installed}")
         return None
@@ -227,5 +231,23 @@ def _equipment(node: yaml.Node, file: str, path: str, problems: Problems) -> Equ
     if kind.numbered and unit is None:
         return None
     return Equipment(
-        tag, kind, model, serial, installed, retired, unit, Source(file, fields.line, fields.path)
+        tag, kind, model, serial, installed, retired, unit, Source(file, fields.line, fields.path), mac, host
     )
+
+
+def _mac_and_host(fields: Fields) -> tuple[str | None, int | None]:
+    """A workstation's MAC (normalised) and host number; a MAC without its host number is an error.
+
+    The record is kept either way: its billing does not depend on them, and the other checks still run.
+    """
+    mac = None
+    text = fields.text("mac", required=False, what="a MAC address")
+    if text is not None:
+        try:
+            mac = normalise_mac(text)
+        except MacError as exc:
+            fields.problem(fields.node("mac"), "mac", str(exc))
+    host = fields.integer("host", required=False, minimum=1)
+    if text is not None and not fields.has("host"):
+        fields.problem(None, "host", "missing field: a workstation with a MAC needs its host number")
+    return mac, host

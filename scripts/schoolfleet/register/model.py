@@ -77,6 +77,11 @@ class EquipmentKind(StrEnum):
         """Kinds a school may hold several of at once: each device has a `unit` number."""
         return self in (EquipmentKind.SWITCH, EquipmentKind.WIFI_AP)
 
+    @property
+    def workstation(self) -> bool:
+        """Kinds that may carry a `mac` and a `host` number in the pedagogy VLAN."""
+        return self in (EquipmentKind.WORKSTATION, EquipmentKind.SPECIFIC_WORKSTATION)
+
 
 _MANAGED = frozenset(
     {EquipmentKind.SCHOOL_SERVER, EquipmentKind.ROUTER, EquipmentKind.SWITCH, EquipmentKind.WIFI_AP}
@@ -97,7 +102,11 @@ def in_service(installed: dt.date, retired: dt.date | None, day: dt.date) -> boo
 
 @dataclass(frozen=True, slots=True)
 class Equipment:
-    """One device with an asset tag. `unit` numbers switches and access points within a school."""
+    """One device with an asset tag. `unit` numbers switches and access points within a school.
+
+    A workstation may carry its `mac` (normalised, `aa:bb:cc:dd:ee:ff`) once delivered, and then its
+    `host` number in the school's pedagogy VLAN: stored, never derived, never given to another machine.
+    """
 
     tag: str
     kind: EquipmentKind
@@ -107,6 +116,8 @@ class Equipment:
     retired: dt.date | None
     unit: int | None
     source: Source
+    mac: str | None = None
+    host: int | None = None
 
     def held_on(self, day: dt.date) -> bool:
         return in_service(self.installed, self.retired, day)
@@ -203,7 +214,8 @@ class AddressPlan:
     """One block of /`school_prefix` per school in the supernet, the same VLAN layout in each block.
 
     Managed devices take fixed host numbers in the management VLAN: the router, the server, then ranges
-    for the switches and access points (by unit number).
+    for the switches and access points (by unit number). `workstation_hosts` are the host numbers kept
+    for registered workstations in the pedagogy VLAN (None when the plan keeps none).
     """
 
     supernet: netaddr.IPNetwork
@@ -214,6 +226,7 @@ class AddressPlan:
     server_host: int
     switch_hosts: HostRange
     wifi_ap_hosts: HostRange
+    workstation_hosts: HostRange | None = None
 
     @property
     def block_count(self) -> int:

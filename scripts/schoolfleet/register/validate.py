@@ -1,7 +1,8 @@
 """Checks across records and files: what no single field can tell is wrong.
 
-Duplicates (UAI, asset tag, hostname, address, member), schools in unknown communes, address blocks
-that overlap or fall outside the supernet, devices beyond the plan's ranges, unknown software packs.
+Duplicates (UAI, asset tag, hostname, address, member, workstation MAC and host number), schools in
+unknown communes, address blocks that overlap or fall outside the supernet, devices beyond the plan's
+ranges, unknown software packs.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ def check_register(authority: Authority | None, members: list[Member], problems:
     _check_schools(authority, members, problems)
     _check_tags(authority, members, problems)
     _check_hostnames(authority, members, problems)
+    _check_macs(members, problems)
     if authority is not None:
         _check_blocks(authority, members, problems)
         _check_servers(authority, problems)
+        _check_workstation_hosts(authority, members, problems)
 
 
 def _at(problems: Problems, source: Source, field: str, message: str) -> None:
@@ -211,3 +214,62 @@ def _check_servers(authority: Authority, problems: Problems) -> None:
                 "address",
                 f"{server.address} is outside the datacenter network {authority.plan.datacenter}",
             )
+
+
+def _check_macs(members: list[Member], problems: Problems) -> None:
+    """A MAC is a machine: unique over the whole fleet, retired records included (history stays true)."""
+    macs: dict[str, tuple[str, Source]] = {}
+    for member in members:
+        for school in member.schools:
+            for item in school.equipment:
+                if item.mac is None:
+                    continue
+                earlier = macs.setdefault(item.mac, (item.tag, item.source))
+                if earlier[0] != item.tag:
+                    _at(
+                        problems,
+                        item.source,
+                        "mac",
+                        f"duplicate MAC {item.mac}: {item.tag} and {earlier[0]} ({earlier[1]})",
+                    )
+
+
+def _check_workstation_hosts(authority: Authority, members: list[Member], problems: Problems) -> None:
+    """Host numbers inside the plan's workstations range, each given once per school, ever.
+
+    Retired records keep theirs: an address once given is never given to another machine, so a
+    replacement gets a new number and nobody is renumbered.
+    """
+    span = authority.plan.workstation_hosts
+    for member in members:
+        for school in member.schools:
+            given: dict[int, Equipment] = {}
+            for item in school.equipment:
+                if item.host is None:
+                    continue
+                if span is None:
+                    _at(
+                        problems,
+                        item.source,
+                        "host",
+                        "the address plan keeps no host numbers for workstations (addressing.workstations)",
+                    )
+                    continue
+                if not span.first <= item.host <= span.last:
+                    _at(
+                        problems,
+                        item.source,
+                        "host",
+                        f"host {item.host} is outside the workstations' range {span.first}-{span.last} "
+                        "of the pedagogy VLAN",
+                    )
+                    continue
+                earlier = given.setdefault(item.host, item)
+                if earlier is not item:
+                    _at(
+                        problems,
+                        item.source,
+                        "host",
+                        f"host {item.host} of school {school.uai} was already given to {earlier.tag} "
+                        f"({earlier.source}): an address is never given to another machine",
+                    )
