@@ -24,7 +24,7 @@ except ImportError:
 
 DOCUMENTATION = r"""
 name: convention_register
-short_description: The school fleet (servers, network gear, billable equipment) from the convention register
+short_description: The school fleet (servers, network gear, workstations, billed equipment) from the register
 description:
   - Reads the convention register (C(authority.yml) and one file per member under C(members/)) with the
     project's own loader and validator (the Python package C(schoolfleet.register)), and builds the hosts
@@ -34,22 +34,33 @@ description:
   - "Managed hosts: C(central) and the backup servers (names from C(authority.yml)), and per school
     C(<uai>-srv) (school server), C(<uai>-rtr) (router), C(<uai>-sw<unit>) (switches), C(<uai>-ap<unit>)
     (Wi-Fi access points), the UAI in lowercase."
-  - "Billable-only equipment: C(ws-<tag>) (workstations), C(sws-<tag>) (specific workstations),
-    C(ssrv-<tag>) (specific servers), C(prn-<tag>) (inkjet printers), C(vpi-<tag>) (interactive
-    projectors), the asset tag in lowercase. These hosts are only in the C(unmanaged) tree and have
-    C(ansible_connection=none), so a play that reaches them by mistake fails at once."
+  - "Classroom workstations: a workstation or specific workstation with a C(mac) in the register
+    (delivered) is a managed host, C(ws-<tag>) or C(sws-<tag>), at its reserved address in the school's
+    pedagogy VLAN (its stored C(host) number), reached through its school server (the playbooks'
+    C(group_vars/classroom_workstations.yml) sets the SSH ProxyJump)."
+  - "Billable-only equipment: C(ws-<tag>) (workstations without a MAC), C(sws-<tag>) (specific
+    workstations without a MAC), C(ssrv-<tag>) (specific servers), C(prn-<tag>) (inkjet printers),
+    C(vpi-<tag>) (interactive projectors), the asset tag in lowercase. These hosts are in the
+    C(unmanaged) tree and have C(ansible_connection=none), so a play that reaches them by mistake fails
+    at once."
   - "Groups: C(managed) (children C(central_servers), C(backup_servers), C(school_servers), C(routers),
-    C(switches), C(wifi_aps)); C(unmanaged) (children C(workstations), C(specific_workstations),
-    C(specific_servers), C(printers), C(projectors)); per school C(school_<uai>); per commune
-    C(commune_<insee>) and per SIVOS C(sivos_<code>) (children: school groups); per holiday zone
-    C(zone_a), C(zone_b), C(zone_c); C(wifi_service) (schools whose member has the Wi-Fi option)."
+    C(switches), C(wifi_aps), C(classroom_workstations)); C(unmanaged) (children C(specific_servers),
+    C(printers), C(projectors), and the billable-only workstations as its own hosts); C(workstations)
+    and C(specific_workstations) (every one of the kind, managed or not: in neither tree); per school
+    C(school_<uai>); per commune C(commune_<insee>) and per SIVOS C(sivos_<code>) (children: school
+    groups); per holiday zone C(zone_a), C(zone_b), C(zone_c); C(wifi_service) (schools whose member has
+    the Wi-Fi option)."
   - "Variables on C(all): C(fleet_supernet), C(fleet_datacenter_network). On every host: C(fleet_role),
-    C(fleet_asset) (tag, kind, model, serial, installed, retired, unit for switches and access points).
+    C(fleet_asset) (tag, kind, model, serial, installed, retired, unit for switches and access points,
+    mac and host for workstations that have them).
     On managed hosts: C(fleet_address) (planned IPv4 address), and on a school's managed hosts
     C(fleet_school) (uai, name, kind, zone, pupils, teachers, commune, block), C(fleet_member) (kind,
     code, name: who is billed) and C(fleet_network) (per VLAN C(pedagogy), C(administration), C(wifi)
     under the option, C(management): vlan, cidr, gateway, netmask, dhcp_start, dhcp_end). On billable-only
     hosts: C(fleet_uai)."
+  - "On a school server: C(fleet_workstations), its school's delivered workstations in service, sorted by
+    host number, each C({hostname, tag, kind, mac, address, host, serial, model}). On a classroom
+    workstation: C(fleet_mac) and C(fleet_school_server) (the inventory name of its school's server)."
   - The cache key changes whenever any register file changes, so a cached inventory is never stale.
 extends_documentation_fragment:
   - constructed
@@ -71,7 +82,8 @@ options:
     default: ""
   reach:
     description:
-      - How managed hosts are reached. C(ssh) sets C(ansible_host) to the planned address (C(fleet_address)).
+      - How managed hosts are reached. C(ssh) sets C(ansible_host) to the planned address (C(fleet_address));
+        classroom workstations' addresses are reached through their school server.
       - C(podman) is the local lab, where each managed host is a podman container named after the
         inventory host, reached with C(containers.podman.podman) and C(/usr/bin/python3);
         C(fleet_address) still gives the planned address.
@@ -79,7 +91,9 @@ options:
     choices: [ssh, podman]
     default: ssh
   unmanaged:
-    description: Whether billable-only equipment (workstations, printers, projectors...) becomes hosts.
+    description:
+      - Whether billable-only equipment (workstations without a MAC, printers, projectors...) becomes
+        hosts. Delivered workstations (with a MAC) are managed hosts either way.
     type: bool
     default: true
 """

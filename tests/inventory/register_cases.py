@@ -61,6 +61,13 @@ def ansible_inventory(source: Path, home: Path, *args: str, **env: str) -> subpr
     An inventory source that fails to parse fails the command (by default Ansible only warns and goes
     on with an empty inventory).
     """
+    return ansible_tool("ansible-inventory", source, home, *args, **env)
+
+
+def ansible_tool(
+    tool: str, source: Path, home: Path, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`TOOL -i SOURCE ARGS` (ansible-inventory, ansible) of the venv, as `ansible_inventory` runs it."""
     environment = {
         **os.environ,
         "ANSIBLE_HOME": str(home),
@@ -69,7 +76,7 @@ def ansible_inventory(source: Path, home: Path, *args: str, **env: str) -> subpr
         "ANSIBLE_NOCOLOR": "1",
         **env,
     }
-    command = [str(Path(sys.executable).with_name("ansible-inventory")), "-i", str(source), *args]
+    command = [str(Path(sys.executable).with_name(tool)), "-i", str(source), *args]
     return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False)
 
 

@@ -7,11 +7,14 @@ from register_cases import (
     SMALL,
     BadCase,
     ansible_inventory,
+    ansible_tool,
     apply,
     bad_cases,
     copy_small,
     inventory_json,
 )
+
+PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
 
 
 def test_golden_small(tmp_path: Path) -> None:
@@ -28,68 +31,72 @@ def test_register_text_is_never_templated(tmp_path: Path) -> None:
 def test_lab_reach(tmp_path: Path) -> None:
     data = inventory_json(FIXTURES / "lab" / "hosts.yml", tmp_path)
     hostvars = data["_meta"]["hostvars"]
-    assert "unmanaged" not in data and not any(name.startswith("ws-") for name in hostvars)
+    # Without billable-only equipment: the workstation with no MAC is gone, the delivered ones stay.
+    assert "unmanaged" not in data and "ws-sf-000042" not in hostvars
+    assert data["classroom_workstations"]["hosts"] == ["ws-sf-000016", "sws-sf-000032"]
     server = hostvars["0910001g-srv"]
     assert server["ansible_connection"] == "containers.podman.podman"
     assert server["ansible_python_interpreter"] == "/usr/bin/python3"
     assert "ansible_host" not in server
     assert server["fleet_address"] == "10.128.7.2"
     assert hostvars["central"]["ansible_connection"] == "containers.podman.podman"
+    workstation = hostvars["ws-sf-000016"]
+    assert workstation["ansible_connection"] == "containers.podman.podman"
+    assert "ansible_host" not in workstation and workstation["fleet_address"] == "10.128.4.10"
 
 
-def test_constructed_features(tmp_path: Path) -> None:
-    data = inventory_json(FIXTURES / "constructed" / "hosts.yml", tmp_path)
-    assert data["_meta"]["hostvars"]["0910002h-srv"]["school_name"] == "École maternelle Les Tilleuls"
-    assert set(data["big_schools"]["hosts"]) == {
-        "0910001g-srv",
-        "0910001g-rtr",
-        "0910001g-sw1",
-        "0910001g-sw2",
-        "0910001g-ap1",
-    }
-    assert data["kind_maternelle"]["hosts"] == ["0910002h-srv", "0910002h-rtr"]
-    assert "central" in data["kind_none"]["hosts"]
+def test_delivered_workstations_are_managed_through_their_school_server(tmp_path: Path) -> None:
+    data = inventory_json(SMALL / "hosts.yml", tmp_path)
+    hostvars = data["_meta"]["hostvars"]
+    workstation = hostvars["ws-sf-000016"]
+    assert "ansible_connection" not in workstation
+    assert (workstation["fleet_address"], workstation["ansible_host"]) == ("10.128.4.10", "10.128.4.10")
+    assert workstation["fleet_mac"] == "a4:bb:6d:00:00:16"
+    assert workstation["fleet_school_server"] == "0910001g-srv"
+    assert workstation["fleet_asset"]["host"] == 10
+    assert workstation["fleet_network"]["pedagogy"]["cidr"] == "10.128.4.0/24"
+    assert data["classroom_workstations"]["hosts"] == ["ws-sf-000016", "sws-sf-000032"]
+    assert "classroom_workstations" in data["managed"]["children"]
+    # Both kinds of workstation group sit outside the unmanaged tree: a delivered one must not get
+    # `ansible_connection: none` from it.
+    assert "workstations" not in data["unmanaged"]["children"]
+    assert data["unmanaged"]["hosts"] == ["ws-sf-000042"]
+    assert hostvars["ws-sf-000042"]["ansible_connection"] == "none"
+    assert set(data["workstations"]["hosts"]) == {"ws-sf-000016", "ws-sf-000042"}
+    # The retired workstation keeps its MAC and host number in the register, not in the inventory.
+    assert "ws-sf-000017" not in hostvars
+    assert hostvars["0910001g-srv"]["fleet_workstations"] == [
+        {
+            "hostname": "ws-sf-000016",
+            "tag": "SF-000016",
+            "kind": "workstation",
+            "mac": "a4:bb:6d:00:00:16",
+            "address": "10.128.4.10",
+            "host": 10,
+            "serial": "P0016",
+            "model": "Dell OptiPlex 3000 Micro",
+        }
+    ]
+    assert hostvars["0450001g-srv"]["fleet_workstations"] == []
 
 
-def test_cache_follows_the_register(tmp_path: Path) -> None:
+def test_the_group_vars_jump_through_the_school_server(tmp_path: Path) -> None:
+    """The playbooks' group_vars as Ansible templates them: SSH through the school server's address,
+    with the server's own account and port when the inventory gives them."""
     copy = copy_small(tmp_path)
-    hosts = copy / "hosts.yml"
-    cache = tmp_path / "cache"
-    hosts.write_text(
-        hosts.read_text()
-        + f"cache: true\ncache_plugin: ansible.builtin.jsonfile\ncache_connection: {cache}\n"
-    )
-    first = inventory_json(hosts, tmp_path / "home")
-    entries = list(cache.iterdir())
-    assert len(entries) == 1
-    # A second run reads the cache: it must give the same inventory.
-    assert inventory_json(hosts, tmp_path / "home") == first
-    assert list(cache.iterdir()) == entries
-    member = copy / "register" / "members" / "91001-alpha.yml"
-    member.write_text(member.read_text().replace("pupils: 210", "pupils: 211"))
-    changed = inventory_json(hosts, tmp_path / "home")
-    assert changed["_meta"]["hostvars"]["0910001g-srv"]["fleet_school"]["pupils"] == 211
-    assert len(list(cache.iterdir())) == 2
+    (copy / "group_vars").mkdir()
+    (copy / "group_vars" / "school_servers.yml").write_text("ansible_user: admin\nansible_port: 2222\n")
 
+    def jump(host: str) -> str:
+        result = ansible_tool(
+            "ansible", copy / "hosts.yml", tmp_path / "home", host, "--playbook-dir", str(PLAYBOOKS),
+            "-m", "ansible.builtin.debug", "-a", "var=ansible_ssh_common_args",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr + result.stdout
+        return result.stdout.split("ansible_ssh_common_args:", 1)[1].strip()
 
-def test_as_of_moves_the_fleet(tmp_path: Path) -> None:
-    copy = copy_small(tmp_path)
-    hosts = copy / "hosts.yml"
-    hosts.write_text(hosts.read_text().replace('as_of: "2026-11-01"', 'as_of: "2020-01-01"'))
-    hostvars = inventory_json(hosts, tmp_path / "home")["_meta"]["hostvars"]
-    # Delta was still a member, the first server of 0910001G still in service, the AP not yet there.
-    assert "0910004k-srv" in hostvars
-    assert hostvars["0910001g-srv"]["fleet_asset"]["tag"] == "SF-000010"
-    assert "0910001g-ap1" not in hostvars
-
-
-def test_demo_and_lab_sources_describe_the_same_fleet(tmp_path: Path) -> None:
-    root = Path(__file__).resolve().parents[2]
-    demo = inventory_json(root / "inventories" / "demo" / "hosts.yml", tmp_path)
-    lab = inventory_json(root / "inventories" / "lab" / "hosts.yml", tmp_path)
-    assert demo["_meta"]["hostvars"].keys() == lab["_meta"]["hostvars"].keys()
-    assert demo["central_servers"]["hosts"] == ["central"]
-    assert len(demo["school_servers"]["hosts"]) > 100
+    assert jump("ws-sf-000016") == "-o ProxyJump=admin@10.128.7.2:2222"
+    assert jump("sws-sf-000032") == "-o ProxyJump=admin@10.128.15.2:2222"
 
 
 @pytest.mark.parametrize("case", bad_cases(), ids=lambda case: case.id)

@@ -3,6 +3,10 @@
 The inventory plugin turns this into Ansible hosts and groups, and caches it as JSON: so everything here
 is text, numbers, lists and dicts. Only what is in service that day is in it: members whose convention
 runs, and devices installed and not yet retired.
+
+A workstation with a MAC is a managed host (`classroom_workstations`), at its reserved address in the
+pedagogy VLAN, reached through its school server; one without stays billable-only (`unmanaged`). Its
+school server gets the list of them (`fleet_workstations`) for DHCP reservations, boot menus and names.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from schoolfleet.register.addressing import device_address, school_networks
+from schoolfleet.register.addressing import device_address, school_networks, workstation_address
 from schoolfleet.register.model import (
     Equipment,
     EquipmentKind,
@@ -20,12 +24,13 @@ from schoolfleet.register.model import (
     School,
     ServerKind,
 )
-from schoolfleet.register.naming import group_name, hostname
+from schoolfleet.register.naming import group_name, hostname, school_server_hostname
 
 Reach = Literal["ssh", "podman"]
 
 MANAGED = "managed"
 UNMANAGED = "unmanaged"
+CLASSROOM_WORKSTATIONS = "classroom_workstations"
 ROLE_GROUPS: dict[ServerKind | EquipmentKind, str] = {
     ServerKind.CENTRAL_SERVER: "central_servers",
     ServerKind.BACKUP_SERVER: "backup_servers",
@@ -90,7 +95,25 @@ def _asset(item: Equipment) -> dict[str, Any]:
     }
     if item.unit is not None:
         asset["unit"] = item.unit
+    if item.mac is not None:
+        asset["mac"] = item.mac
+    if item.host is not None:
+        asset["host"] = item.host
     return asset
+
+
+def _workstation_entry(name: str, item: Equipment, address: str) -> dict[str, Any]:
+    """One entry of the school server's `fleet_workstations` (the contract with its roles)."""
+    return {
+        "hostname": name,
+        "tag": item.tag,
+        "kind": item.kind.value,
+        "mac": item.mac,
+        "address": address,
+        "host": item.host,
+        "serial": item.serial,
+        "model": item.model,
+    }
 
 
 def _school_vars(school: School) -> dict[str, Any]:
@@ -118,9 +141,15 @@ def build_inventory(
     inventory.group(UNMANAGED)
     inventory.group_vars[UNMANAGED].update(UNMANAGED_VARS)
     for kind, role_group in ROLE_GROUPS.items():
+        if isinstance(kind, EquipmentKind) and kind.workstation:
+            # Managed or billable-only host by host: under neither tree, or one host would be in both
+            # and get `ansible_connection: none`.
+            inventory.group(role_group)
+            continue
         managed = not isinstance(kind, EquipmentKind) or kind.managed
         if managed or unmanaged:
             inventory.group(role_group, MANAGED if managed else UNMANAGED)
+    inventory.group(CLASSROOM_WORKSTATIONS, MANAGED)
     inventory.group(WIFI_SERVICE)
     all_vars = {"fleet_supernet": str(plan.supernet), "fleet_datacenter_network": str(plan.datacenter)}
 
@@ -162,10 +191,31 @@ def build_inventory(
                 name: vlan.as_dict()
                 for name, vlan in school_networks(plan, school.block, wifi=member.wifi).items()
             }
-            for item in school.equipment_held_on(as_of):
+            held = list(school.equipment_held_on(as_of))
+            server_name = school_server_hostname(school.uai)
+            # The school's delivered workstations, by host number: the server's list and their hosts.
+            delivered = sorted(
+                (item for item in held if item.kind.workstation and item.mac is not None and item.host),
+                key=lambda item: item.host or 0,
+            )
+            workstations = [
+                _workstation_entry(
+                    hostname(school.uai, item),
+                    item,
+                    str(workstation_address(plan, school.block, item.host or 0)),
+                )
+                for item in delivered
+            ]
+            reserved = {entry["tag"]: entry for entry in workstations}
+            for item in held:
                 role_group = ROLE_GROUPS[item.kind]
-                if item.kind.managed:
-                    address = str(device_address(plan, school.block, item.kind, item.unit))
+                groups = [role_group, school_group]
+                if item.kind.managed or item.tag in reserved:
+                    if item.tag in reserved:
+                        address = reserved[item.tag]["address"]
+                        groups.append(CLASSROOM_WORKSTATIONS)
+                    else:
+                        address = str(device_address(plan, school.block, item.kind, item.unit))
                     variables = {
                         "fleet_role": item.kind.value,
                         "fleet_address": address,
@@ -174,6 +224,11 @@ def build_inventory(
                         "fleet_network": network,
                         "fleet_asset": _asset(item),
                     }
+                    if item.kind is EquipmentKind.SCHOOL_SERVER:
+                        variables["fleet_workstations"] = workstations
+                    elif item.tag in reserved:
+                        variables["fleet_mac"] = item.mac
+                        variables["fleet_school_server"] = server_name
                     if reach == "ssh":
                         variables["ansible_host"] = address
                 elif unmanaged:
@@ -182,7 +237,9 @@ def build_inventory(
                         "fleet_uai": school.uai,
                         "fleet_asset": _asset(item),
                     }
+                    if item.kind.workstation:
+                        groups.append(UNMANAGED)
                 else:
                     continue
-                inventory.host(hostname(school.uai, item), [role_group, school_group], variables)
+                inventory.host(hostname(school.uai, item), groups, variables)
     return inventory.as_data(all_vars)

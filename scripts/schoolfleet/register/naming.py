@@ -32,6 +32,11 @@ def hostname(uai: str, item: Equipment) -> str:
     return f"{uai.lower()}-{abbreviation}"
 
 
+def school_server_hostname(uai: str) -> str:
+    """The inventory name of a school's server, whichever machine holds the role."""
+    return f"{uai.lower()}-{ABBREVIATIONS[EquipmentKind.SCHOOL_SERVER]}"
+
+
 def group_name(prefix: str, code: str) -> str:
     """An inventory group name: Ansible accepts letters, digits and underscores only."""
     return f"{prefix}_{code.lower().replace('-', '_')}"
