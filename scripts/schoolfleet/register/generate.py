@@ -5,6 +5,8 @@
 About 2.35 schools per commune, 25 workstations per school, one server and one router per school,
 a switch per 24 workstations, access points for members with the Wi-Fi option, a few specific
 workstations and servers, printers and interactive projectors; a SIVOS or two, one member that left.
+Most workstations are delivered: they carry their MAC (the maker's prefix for the model) and a host
+number in the pedagogy VLAN, given in order within each school.
 It writes YAML text itself (no dumper) so the files look like a sysadmin's: block style, one member per
 file, stable order.
 """
@@ -68,6 +70,18 @@ _MODELS = {
     "inkjet_printer": ("Epson EcoTank ET-5850", "Brother MFC-J5955DW"),
     "interactive_projector": ("Epson EB-725Wi", "Epson EB-1485Fi"),
 }
+# The makers' MAC prefixes (OUI) of the workstation models: the reports' MACs look like real ones.
+_OUIS = {
+    "Dell OptiPlex 3000 Micro": "a4:bb:6d",
+    "Dell Precision 3660": "b0:7b:25",
+    "Lenovo ThinkCentre M70q": "98:fa:9b",
+    "HP ProDesk 400 G7": "30:24:a9",
+    "Apple iMac 24": "f0:18:98",
+}
+# Share of the workstations delivered (with a MAC and a host number); the others are billing rows.
+_DELIVERED = 0.85
+# Host numbers kept for workstations in every pedagogy VLAN, below its DHCP pool.
+_WORKSTATION_HOSTS = (10, 199)
 _PACKS = {
     "base": "Bureautique, navigateur, ENT, outils de lecture et de calcul",
     "maternelle": "Logiciels de découverte pour le cycle 1",
@@ -114,6 +128,9 @@ class _Member:
 class Generator:
     def __init__(self, schools: int, seed: int) -> None:
         self.rng = random.Random(seed)
+        # MACs come from their own stream: the rest of the register stays what the seed always gave.
+        self.mac_rng = random.Random(f"mac-{seed}")
+        self.macs: set[str] = set()
         self.schools = schools
         self.tag = 0
         self.block = 0
@@ -153,17 +170,31 @@ class Generator:
                 self.uai_numbers.add(number)
                 return make_uai(number)
 
+    def mac(self, model: str) -> str:
+        while True:
+            nic = ":".join(f"{self.mac_rng.randrange(256):02x}" for _ in range(3))
+            mac = f"{_OUIS[model]}:{nic}"
+            if mac not in self.macs:
+                self.macs.add(mac)
+                return mac
+
     def device(
-        self, kind: str, installed: dt.date, retired: dt.date | None = None, unit: int | None = None
+        self,
+        kind: str,
+        installed: dt.date,
+        retired: dt.date | None = None,
+        unit: int | None = None,
+        hosts: list[int] | None = None,
     ) -> list[str]:
+        """A device's lines; a workstation given `hosts` (its school's next host numbers) may be delivered."""
         lines = [f"      - tag: {self.next_tag()}", f"        kind: {kind}"]
         if unit is not None:
             lines.append(f"        unit: {unit}")
-        lines += [
-            f"        model: {text(self.rng.choice(_MODELS[kind]))}",
-            f'        serial: "{self.serial()}"',
-            f"        installed: {installed.isoformat()}",
-        ]
+        model = self.rng.choice(_MODELS[kind])
+        lines += [f"        model: {text(model)}", f'        serial: "{self.serial()}"']
+        if hosts and self.mac_rng.random() < _DELIVERED:
+            lines += [f'        mac: "{self.mac(model)}"', f"        host: {hosts.pop(0)}"]
+        lines.append(f"        installed: {installed.isoformat()}")
         if retired is not None:
             lines.append(f"        retired: {retired.isoformat()}")
         return lines
@@ -219,9 +250,12 @@ class Generator:
         # A member that left had its equipment until the day it left.
         recent = dt.date(2026, 9, 1) if left is None else left - dt.timedelta(days=1)
 
+        hosts = list(range(_WORKSTATION_HOSTS[0], _WORKSTATION_HOSTS[1] + 1))
+
         def add(kind: str, unit: int | None = None, installed: dt.date | None = None) -> None:
             day = installed or self.day(first, recent)
-            lines.extend(self.device(kind, day, left, unit))
+            workstation = kind in ("workstation", "specific_workstation")
+            lines.extend(self.device(kind, day, left, unit, hosts if workstation else None))
 
         # The server replaced once for older members: the old one stays in the register, retired.
         if joined < dt.date(2018, 1, 1):
@@ -369,7 +403,7 @@ class Generator:
             "  # The datacenter takes the supernet's last block: no school may be given it.",
             f"  datacenter: {datacenter}",
             "  vlans:",
-            "    pedagogy: {id: 10, offset: 0, prefix: 24, dhcp_from: 32}",
+            "    pedagogy: {id: 10, offset: 0, prefix: 24, dhcp_from: 200}",
             "    wifi: {id: 30, offset: 256, prefix: 24, dhcp_from: 32}",
             "    administration: {id: 20, offset: 512, prefix: 25, dhcp_from: 16}",
             "    management: {id: 99, offset: 768, prefix: 26}",
@@ -379,6 +413,9 @@ class Generator:
             "    school_server: 2",
             "    switch: 11-30",
             "    wifi_ap: 31-60",
+            "  # Host numbers kept for registered workstations in each school's pedagogy VLAN, below its",
+            "  # DHCP pool (unknown machines): a workstation keeps its number for good.",
+            f"  workstations: {_WORKSTATION_HOSTS[0]}-{_WORKSTATION_HOSTS[1]}",
             "software_packs:",
             *(f"  {name}: {text(description)}" for name, description in _PACKS.items()),
             "servers:",
@@ -417,6 +454,7 @@ def generate(out: Path, schools: int, seed: int) -> dict[str, int]:
         "schools": sum(len(member.schools) for member in members),
         "workstations": workstations,
         "wifi_aps": generator.wifi_aps,
+        "delivered workstations": len(generator.macs),
         "devices": generator.tag,
     }
 

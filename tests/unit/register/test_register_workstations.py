@@ -12,6 +12,7 @@ from register_cases import SMALL, copy_small
 
 from schoolfleet.register import HostRange, RegisterError, load_register
 from schoolfleet.register.addressing import plan_problems, workstation_address
+from schoolfleet.register.generate import generate
 from schoolfleet.register.inventory import build_inventory
 from schoolfleet.register.mac import MacError, normalise_mac
 
@@ -149,3 +150,32 @@ def test_podman_reach_sets_no_address_to_ssh_to(tmp_path: Path) -> None:
     assert "ansible_host" not in workstation
     assert workstation["fleet_address"] == "10.128.4.10"
     assert "ws-sf-000042" not in inventory["hosts"]
+
+
+DEMO = Path(__file__).resolve().parents[3] / "inventories" / "demo" / "register"
+
+
+def test_the_demo_register_is_the_generators_output(tmp_path: Path) -> None:
+    """The demo is `generate --schools 120 --seed 1`: regenerating it changes nobody's data."""
+    counts = generate(tmp_path / "register", 120, 1)
+    assert counts["schools"] == 120
+    for name in ("authority.yml", *(f"members/{path.name}" for path in (DEMO / "members").iterdir())):
+        assert (tmp_path / "register" / name).read_text() == (DEMO / name).read_text(), name
+    assert len(list((tmp_path / "register" / "members").iterdir())) == len(list((DEMO / "members").iterdir()))
+
+
+def test_most_demo_workstations_are_delivered() -> None:
+    register = load_register(DEMO)
+    plan = register.authority.plan
+    assert plan.workstation_hosts == HostRange(10, 199)
+    assert plan.vlan("pedagogy").dhcp_from == 200
+    held = [
+        item
+        for _, school in register.schools()
+        for item in school.equipment_held_on(AS_OF)
+        if item.kind.workstation
+    ]
+    delivered = [item for item in held if item.mac is not None]
+    assert 0.75 <= len(delivered) / len(held) <= 0.95
+    assert all(item.host is not None and 10 <= item.host <= 199 for item in delivered)
+    assert len({item.mac for item in delivered}) == len(delivered)
