@@ -10,6 +10,7 @@
         --model M --serial S --installed 2026-09-01 [--unit N] | --csv FILE)
     python -m schoolfleet.onboarding move-equipment (--tag SF-001 | --csv FILE) --to UAI [--unit N]
     python -m schoolfleet.onboarding retire-equipment (--tag SF-001 | --csv FILE) --on 2026-07-01
+    python -m schoolfleet.onboarding deliver --csv DELIVERY.csv [--on 2026-09-01]
     python -m schoolfleet.onboarding leave --member 91999 --on 2027-01-01
     python -m schoolfleet.onboarding renewal-list --year 2027 [--format csv|text] [--out FILE]
     python -m schoolfleet.onboarding renewal-apply CHANGES.yml
@@ -21,6 +22,7 @@ only when the loader finds the edited register valid (all files or none). Exit s
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,6 +52,8 @@ def _steps(args: argparse.Namespace) -> list[Step]:
         return [
             Step(None, action, {name: getattr(args, name, None) for name in names if hasattr(args, name)})
         ]
+    if command == "deliver":
+        return csv_steps(args.csv, "deliver", {"on": args.on or dt.date.today().isoformat()})
     if command == "renewal-apply":
         return changes_steps(args.changes)
     fields = {
@@ -142,6 +146,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--tag")
     p.add_argument("--on", help="the first day without the device (YYYY-MM-DD, or an `on` column)")
     p.add_argument("--csv", type=Path, help="column tag, optional column on")
+    p = command(
+        "deliver",
+        "a supplier's delivery file: each workstation's MAC and next host number, all or nothing",
+    )
+    p.add_argument(
+        "--csv",
+        type=Path,
+        required=True,
+        help="columns serial, mac, model; optional uai (needed for a serial not in the register) and kind "
+        "(workstation or specific_workstation)",
+    )
+    p.add_argument("--on", help="installation day of the machines new to the register (default: today)")
     p = command("leave", "record a member leaving the convention (its first day out)")
     p.add_argument("--member", required=True, help="INSEE code of the commune or code of the SIVOS")
     p.add_argument("--on", required=True)

@@ -173,6 +173,20 @@ def _retire_equipment(context: op.Context, args: Args) -> Key:
     return ("tag", tag)
 
 
+def _deliver(context: op.Context, args: Args) -> Key:
+    uai, kind = args.optional("uai"), args.optional("kind")
+    tag = op.deliver(
+        context,
+        args.text("serial"),
+        args.text("mac"),
+        args.text("model"),
+        args.date("on"),
+        uai=None if uai is None else str(uai).strip(),
+        kind=None if kind is None else str(kind).strip(),
+    )
+    return ("tag", tag)
+
+
 def _leave(context: op.Context, args: Args) -> Key:
     member = args.text("member")
     op.leave(context, member, args.date("on"))
@@ -188,6 +202,7 @@ ACTIONS: dict[str, Action] = {
     "add_equipment": _add_equipment,
     "move_equipment": _move_equipment,
     "retire_equipment": _retire_equipment,
+    "deliver": _deliver,
     "leave": _leave,
 }
 
@@ -207,6 +222,7 @@ def run(context: op.Context, steps: list[Step]) -> Register:
     owners: dict[Key, Step] = {}
     for step in steps:
         args = Args(step.args)
+        context.where = step.where
         try:
             owners[ACTIONS[step.action](context, args)] = step
             args.check_all_used()

@@ -1,8 +1,9 @@
 """The edits themselves: each operation changes round-trip documents of a `Changeset`.
 
 An operation only finds what it edits (the member's file, the school, the device) and fills what the
-register leaves to the tool (the next free address block, the next free unit number); whether the
-result is a valid register is for the loader to say, once every operation of a command has run.
+register leaves to the tool (the next free address block, the next free unit number, a workstation's
+next never-used host number, the next asset tag); whether the result is a valid register is for the
+loader to say, once every operation of a command has run.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from schoolfleet.onboarding.changeset import Changeset, OnboardingError
-from schoolfleet.register import EquipmentKind, Register
+from schoolfleet.register import Equipment, EquipmentKind, Register
 from schoolfleet.register.addressing import school_block
 from schoolfleet.register.loader import MEMBERS_DIR
+from schoolfleet.register.mac import MacError, normalise_mac
 
 # What the member sends for a school in the yearly renewal, and what `update_school` may change.
 SCHOOL_UPDATES = ("name", "kind", "zone", "pupils", "teachers")
@@ -36,6 +38,14 @@ class Context:
     school_files: dict[str, str] = field(default_factory=dict)
     tag_schools: dict[str, str] = field(default_factory=dict)
     blocks: set[int] = field(default_factory=set)
+    # Workstations: who holds each MAC, the host numbers each school ever gave (retired records
+    # included), the records by serial (deliveries match them) and the serials delivered by this run.
+    macs: dict[str, str] = field(default_factory=dict)
+    hosts: dict[str, set[int]] = field(default_factory=dict)
+    serials: dict[str, list[tuple[str, Equipment]]] = field(default_factory=dict)
+    delivered: dict[str, str] = field(default_factory=dict)
+    # The step being applied (a CSV line...), so that a record made by an earlier step can be named.
+    where: str | None = None
 
     @classmethod
     def of(cls, changes: Changeset, register: Register) -> Context:
@@ -47,8 +57,14 @@ class Context:
                 context.school_files[school.uai] = relative
                 # Blocks of members that left stay taken: their schools keep them in the history.
                 context.blocks.add(school.block)
+                taken = context.hosts.setdefault(school.uai, set())
                 for item in school.equipment:
                     context.tag_schools[item.tag] = school.uai
+                    context.serials.setdefault(item.serial, []).append((school.uai, item))
+                    if item.mac is not None:
+                        context.macs[item.mac] = f"{item.tag}'s (school {school.uai}, {item.source})"
+                    if item.host is not None:
+                        taken.add(item.host)
         return context
 
     def member(self, code: str) -> CommentedMap:
@@ -250,6 +266,8 @@ def add_equipment(
     serial: str,
     installed: dt.date,
     unit: int | None = None,
+    mac: str | None = None,
+    host: int | None = None,
 ) -> None:
     holder = context.school(school)
     if tag in context.tag_schools:
@@ -259,7 +277,10 @@ def add_equipment(
     item = CommentedMap([("tag", tag), ("kind", kind)])
     if _numbered(kind):
         item["unit"] = _next_unit(holder, kind, installed) if unit is None else unit
-    item.update([("model", model), ("serial", DoubleQuotedScalarString(serial)), ("installed", installed)])
+    item.update([("model", model), ("serial", DoubleQuotedScalarString(serial))])
+    if mac is not None and host is not None:
+        item.update([("mac", DoubleQuotedScalarString(mac)), ("host", host)])
+    item["installed"] = installed
     _block_list(holder["equipment"]).append(item)
     context.tag_schools[tag] = school
 
@@ -310,3 +331,135 @@ def leave(context: Context, member: str, on: dt.date) -> None:
             end = licence.get("end")
             if end is None or to_date(end, "end") > eve:
                 licence["end"] = eve
+
+
+_NUMBERED_TAG = re.compile(r"(.*?)([0-9]+)\Z")
+
+
+def next_tag(context: Context) -> str:
+    """The asset tag after the highest-numbered one in the register (servers too), same prefix and width."""
+    tags = {*context.tag_schools, *(server.tag for server in context.register.authority.servers)}
+    numbered = [
+        (int(match.group(2)), match.group(1), len(match.group(2)))
+        for tag in tags
+        if (match := _NUMBERED_TAG.match(tag)) is not None
+    ]
+    if not numbered:
+        raise OnboardingError("tag: no numbered asset tag in the register to follow")
+    number, prefix, width = max(numbered)
+    while True:
+        number += 1
+        tag = f"{prefix}{number:0{width}d}"
+        if tag not in tags:
+            return tag
+
+
+def next_host(context: Context, uai: str) -> int:
+    """The school's lowest host number never given to any of its records, retired ones included."""
+    span = context.register.authority.plan.workstation_hosts
+    if span is None:
+        raise OnboardingError(
+            "host: the address plan keeps no host numbers for workstations (addressing.workstations)"
+        )
+    taken = context.hosts.setdefault(uai, set())
+    free = next((host for host in range(span.first, span.last + 1) if host not in taken), None)
+    if free is None:
+        raise OnboardingError(
+            f"host: the workstations' range {span.first}-{span.last} of school {uai} is exhausted: "
+            "every host number was given once (a retired machine keeps its number)"
+        )
+    taken.add(free)
+    return free
+
+
+def _same_model(a: str, b: str) -> bool:
+    # Suppliers' files differ from the register in case and spacing only, when they agree at all.
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _matched(context: Context, serial: str) -> tuple[str, Equipment] | None:
+    """The register's record with this serial, if any; a serial on several records is ambiguous."""
+    records = context.serials.get(serial, [])
+    if len(records) > 1:
+        tags = ", ".join(item.tag for _, item in records)
+        raise OnboardingError(f"serial: {serial} is on several records ({tags}): fix the register first")
+    return records[0] if records else None
+
+
+def deliver(
+    context: Context,
+    serial: str,
+    mac: str,
+    model: str,
+    on: dt.date,
+    uai: str | None = None,
+    kind: str | None = None,
+) -> str:
+    """One delivered machine: its record gets the MAC and the school's next host number. Returns its tag.
+
+    A serial already in the register is that record (its model must agree); an unknown one is a new
+    record at the row's school, installed `on`, with the next asset tag.
+    """
+    try:
+        normalised = normalise_mac(mac)
+    except MacError as exc:
+        raise OnboardingError(f"mac: {exc}") from None
+    if serial in context.delivered:
+        raise OnboardingError(f"serial: {serial} is delivered twice (also {context.delivered[serial]})")
+    matched = _matched(context, serial)
+    if matched is not None:
+        school, item = matched
+        _check_match(item, school, normalised, model, uai, kind)
+    if normalised in context.macs:
+        raise OnboardingError(f"mac: {normalised} is given twice: it is already {context.macs[normalised]}")
+    if matched is not None:
+        tag = item.tag
+        host = next_host(context, school)
+        _, equipment, index = context.device(tag)
+        record = equipment[index]
+        position = list(record).index("serial") + 1 if "serial" in record else len(record)
+        record.insert(position, "mac", DoubleQuotedScalarString(normalised))
+        record.insert(position + 1, "host", host)
+    else:
+        if uai is None:
+            raise OnboardingError(
+                f"serial: a delivery row whose serial matches no school: {serial} is on no record of the "
+                "register, and the row gives no uai"
+            )
+        if uai not in context.school_files:
+            raise OnboardingError(
+                f"uai: a delivery row whose serial matches no school: no school {uai!r} in the register"
+            )
+        kind = kind or EquipmentKind.WORKSTATION.value
+        if kind not in (EquipmentKind.WORKSTATION.value, EquipmentKind.SPECIFIC_WORKSTATION.value):
+            raise OnboardingError(f"kind: {kind!r}: a delivery holds workstation or specific_workstation")
+        school, tag = uai, next_tag(context)
+        host = next_host(context, school)
+        add_equipment(context, school, tag, kind, model, serial, on, mac=normalised, host=host)
+    where = f", from {context.where}" if context.where else ""
+    context.macs[normalised] = f"{tag}'s (school {school}{where})"
+    context.delivered[serial] = context.where or tag
+    return tag
+
+
+def _check_match(
+    item: Equipment, school: str, mac: str, model: str, uai: str | None, kind: str | None
+) -> None:
+    """A row naming a record of the register must agree with it: nothing in it is overwritten."""
+    if not item.kind.workstation:
+        raise OnboardingError(
+            f"serial: {item.serial} is {item.tag}, a {item.kind.value}: a delivery holds workstations"
+        )
+    if item.retired is not None:
+        raise OnboardingError(f"serial: {item.serial} is {item.tag}, retired on {item.retired}")
+    if uai is not None and uai != school:
+        raise OnboardingError(f"uai: serial {item.serial} is {item.tag} at school {school}, not {uai}")
+    if kind is not None and kind != item.kind.value:
+        raise OnboardingError(f"kind: serial {item.serial} is {item.tag}, a {item.kind.value}, not {kind}")
+    if item.mac is not None:
+        already = "with this MAC" if item.mac == mac else f"with MAC {item.mac}"
+        raise OnboardingError(f"mac: serial {item.serial} ({item.tag}) was already delivered {already}")
+    if not _same_model(item.model, model):
+        raise OnboardingError(
+            f"model: serial {item.serial} is {item.tag}, a {item.model!r} in the register, not {model!r}"
+        )
