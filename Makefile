@@ -38,13 +38,18 @@ GATED_SCENARIOS ?= school_directory backup_client web_filter radius_server wifi_
 TEST_JOBS ?= 2
 PENDING_SCENARIOS = $(filter-out $(GATED_SCENARIOS),$(ROLES_WITH_SCENARIOS))
 DEMO_HOSTS ?= $(shell cat inventories/lab/demo-hosts 2>/dev/null)
+LAB_IMAGE := localhost/schoolfleet-debian:12
+# The server-side package (scripts/agent/): its version is the one in schoolfleet_agent/VERSION.
+AGENT_VERSION := $(shell cat $(ROOT)/scripts/agent/schoolfleet_agent/VERSION)
+AGENT_DEB := $(CACHE)/packages/schoolfleet-agent_$(AGENT_VERSION)_all.deb
+AGENT_SOURCES := $(shell find $(ROOT)/scripts/agent -type f -not -path '*/__pycache__/*')
 
-.PHONY: help deps apt-install venv image demo demo-down test lint unit molecule molecule-all molecule-% bench clean
+.PHONY: help deps apt-install venv image demo demo-down test lint unit unit-agent-debian package molecule molecule-all molecule-% bench clean
 
 help:
 	@echo "make demo    run the main job on the embedded demo register, against a local lab"
 	@echo "make test    run every check (what CI runs)"
-	@echo "make lint | unit | molecule | molecule-ROLE | bench | demo-down | clean"
+	@echo "make lint | unit | unit-agent-debian | package | molecule | molecule-ROLE | bench | demo-down | clean"
 
 deps: $(CACHE)/deps.stamp
 $(CACHE)/deps.stamp: Makefile
@@ -95,8 +100,24 @@ lint: venv
 	$(BIN)/mypy
 	$(BIN)/ansible-lint --profile production --offline
 
-unit: venv
+unit: venv unit-agent-debian
 	$(BIN)/pytest
+
+# The agent's tests under Debian 12's own python3 in the lab image: on the source tree, then on the
+# package installed from the .deb (dpkg -i in the throwaway container), then purged.
+unit-agent-debian: image package
+	podman run --rm --network none -v $(ROOT):/src:ro -w /src -e PYTHONDONTWRITEBYTECODE=1 $(LAB_IMAGE) \
+	    sh -euc 'PYTHONPATH=scripts/agent python3 -m unittest discover -s tests/agent; \
+	        dpkg -i /src/.cache/packages/$(notdir $(AGENT_DEB)) >/dev/null; \
+	        schoolfleet-hwreport --help >/dev/null; \
+	        systemd-analyze verify /lib/systemd/system/schoolfleet-hwreport*.service; \
+	        SCHOOLFLEET_AGENT_INSTALLED=1 python3 -m unittest discover -s tests/agent; \
+	        dpkg --purge schoolfleet-agent >/dev/null; test ! -e /usr/lib/python3/dist-packages/schoolfleet_agent'
+
+# The schoolfleet-agent .deb, reproducible (see scripts/agent/build_deb.py).
+package: $(AGENT_DEB)
+$(AGENT_DEB): $(AGENT_SOURCES)
+	$(PYTHON) $(ROOT)/scripts/agent/build_deb.py --out $(CACHE)/packages
 
 molecule: image
 	@set -e; for role in $(GATED_SCENARIOS); do $(MAKE) --no-print-directory molecule-$$role; done
@@ -105,7 +126,7 @@ molecule: image
 molecule-all: image
 	@set -e; for role in $(ROLES_WITH_SCENARIOS); do $(MAKE) --no-print-directory molecule-$$role; done
 
-molecule-%: image
+molecule-%: image package
 	@start=$$(date +%s); cd roles/$* && $(BIN)/molecule test; \
 	echo "molecule-$*: passed in $$(( $$(date +%s) - start )) s"
 
