@@ -180,6 +180,19 @@ def wants_mitogen(flag: bool, environ: Mapping[str, str] = os.environ) -> bool:
     return flag or environ.get(MITOGEN_ENV, "").strip().lower() in {"1", "yes", "true", "on"}
 
 
+def runner_envvars(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of an ansible-runner run from this checkout: its ansible.cfg, the venv first.
+
+    ansible-runner looks ansible-playbook (and ansible, for ad hoc runs) up in PATH: the venv's must
+    come first.
+    """
+    return {
+        "ANSIBLE_CONFIG": str(PROJECT_ROOT / "ansible.cfg"),
+        "PATH": f"{ANSIBLE_BIN}:{os.environ.get('PATH', '')}",
+        **(extra or {}),
+    }
+
+
 def run_with_runner(
     playbook: Path,
     inventory: Path,
@@ -203,12 +216,7 @@ def run_with_runner(
             inventory=str(inventory),
             limit=",".join(hosts),
             cmdline=" ".join(extra) or None,
-            # ansible-runner looks ansible-playbook up in PATH: the venv's must come first.
-            envvars={
-                "ANSIBLE_CONFIG": str(PROJECT_ROOT / "ansible.cfg"),
-                "PATH": f"{ANSIBLE_BIN}:{os.environ.get('PATH', '')}",
-                **(envvars or {}),
-            },
+            envvars=runner_envvars(envvars),
             quiet=True,
             cancel_callback=cancel,
         )
