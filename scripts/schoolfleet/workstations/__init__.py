@@ -1,0 +1,1 @@
+"""Classroom workstations seen from the controller: the hardware reports against the register."""
