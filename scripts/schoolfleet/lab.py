@@ -5,7 +5,7 @@ It is rebuilt only when its recipe (the package list and this module's recipe ve
 which a label on the image records. Every podman call goes through the project's containers.conf
 (runc and explicit ulimits: see ../shared/LAB.md), exported by the Makefile as CONTAINERS_CONF.
 
-    python -m schoolfleet.lab image             build the image unless the cached one is current
+    python -m schoolfleet.lab image             build the images unless the cached ones are current
     python -m schoolfleet.lab up HOST...        start lab containers named after inventory hosts
     python -m schoolfleet.lab down [HOST...]    remove lab containers (all of them by default)
     python -m schoolfleet.lab status            list lab containers
@@ -52,6 +52,105 @@ deb http://deb.debian.org/debian-security {SUITE}-security main
 """
 # Bump when the bootstrap steps below change in a way the package list does not show.
 RECIPE_VERSION = "1"
+# The role families: one image each, the base plus the Debian packages its roles install, so that a
+# Molecule scenario or a lab host converges without downloading and unpacking them again (their
+# apt tasks then report ok). tests/unit/test_lab.py checks every literal package of a role's apt
+# tasks is baked into its family. Test-only tools (clients, sniffers) go in the `client` family.
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "school": (
+        "openssh-server",
+        "openssh-client",
+        "nftables",
+        "sudo",
+        "systemd-timesyncd",
+        "tzdata",
+        "git",
+        "ansible-core",
+        "dnsdist",
+        "unbound",
+        "tinycdb",
+        "rsync",
+        "samba",
+        "winbind",
+        "libnss-winbind",
+        "krb5-user",
+        "smbclient",
+        "ldb-tools",
+        "acl",
+        "clamav-daemon",
+        "clamav-freshclam",
+        "clamdscan",
+        "clamav",
+        "restic",
+        "freeradius",
+        "freeradius-utils",
+        "python3-cryptography",
+        # web_filter's checks ask with dig.
+        "bind9-dnsutils",
+    ),
+    "central": (
+        "openssh-server",
+        "openssh-client",
+        "nftables",
+        "sudo",
+        "systemd-timesyncd",
+        "tzdata",
+        "apt-cacher-ng",
+        "nginx",
+        "git",
+        "gnupg",
+        "apt-utils",
+        "clamav",
+        "rsync",
+        "restic",
+        "rclone",
+    ),
+    "client": (
+        # What the scenarios' stand-ins and checks use.
+        "openssh-client",
+        "openssh-server",
+        "smbclient",
+        "wpasupplicant",
+        "hostapd",
+        "eapoltest",
+        "freeradius-utils",
+        "unbound",
+        "bind9-dnsutils",
+        "gnupg",
+        "git",
+        "dpkg-dev",
+    ),
+}
+# The roles each family serves (the client family serves the scenarios' checks only).
+FAMILY_ROLES: dict[str, tuple[str, ...]] = {
+    "school": (
+        "common",
+        "school_sync",
+        "web_filter",
+        "school_directory",
+        "antivirus",
+        "backup_client",
+        "radius_server",
+        "wifi_schedule",
+    ),
+    "central": ("common", "central_server", "antivirus_mirror", "blocklist_mirror", "backup_server"),
+    "client": (),
+}
+# Host keys made at build time would be shared by every container of the image: they are removed,
+# and made again by the container's first boot, before sshd starts.
+SSH_KEYGEN_UNIT = """\
+[Unit]
+Description=Make this container's own SSH host keys
+Before=ssh.service
+ConditionPathExists=!/etc/ssh/ssh_host_ed25519_key
+
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/ssh-keygen -A
+
+[Install]
+WantedBy=multi-user.target ssh.service
+"""
 # Containers get NET_ADMIN so the common role can load its nftables firewall.
 RUN_OPTIONS = ("--systemd=always", "--cap-add=NET_ADMIN", "--stop-timeout=3")
 
@@ -74,9 +173,19 @@ def podman(*args: str, check: bool = True, capture: bool = True) -> subprocess.C
     return result
 
 
-def image_recipe() -> str | None:
+def family_image(family: str) -> str:
+    return f"localhost/schoolfleet-{family}:12"
+
+
+def family_digest(family: str) -> str:
+    """A family's recipe: the base image's, its packages and the bake steps below."""
+    text = "\n".join((recipe_digest(), SSH_KEYGEN_UNIT, *FAMILIES[family]))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def image_recipe(image: str = IMAGE) -> str | None:
     """The recipe label of the cached image, or None when there is no image."""
-    result = podman("image", "inspect", IMAGE, check=False)
+    result = podman("image", "inspect", image, check=False)
     if result.returncode != 0:
         return None
     labels = json.loads(result.stdout)[0].get("Labels") or {}
@@ -137,6 +246,54 @@ def build_image(force: bool = False) -> bool:
         if imported.returncode != 0 or tar.returncode != 0:
             raise LabError(f"podman import failed: {imported.stderr.strip()}")
     return True
+
+
+def build_family(family: str, force: bool = False) -> bool:
+    """Bake a family's packages into an image of its own, from the current base. True when it built."""
+    image = family_image(family)
+    digest = family_digest(family)
+    if not force and image_recipe(image) == digest:
+        return False
+    keygen = "/etc/systemd/system/schoolfleet-ssh-keygen.service"
+    script = "\n".join(
+        (
+            "set -eu",
+            "export DEBIAN_FRONTEND=noninteractive",
+            "apt-get update -qq",
+            f"apt-get install -y -qq {' '.join(FAMILIES[family])} >/dev/null",
+            "apt-get clean",
+            "rm -f /etc/ssh/ssh_host_*",
+            f"cat > {keygen} <<'UNIT'\n{SSH_KEYGEN_UNIT}UNIT",
+            "mkdir -p /etc/systemd/system/multi-user.target.wants",
+            f"ln -sf {keygen} /etc/systemd/system/multi-user.target.wants/",
+            ": > /etc/machine-id",
+        )
+    )
+    builder = f"schoolfleet-bake-{family}"
+    podman("rm", "--force", builder, check=False)
+    try:
+        podman("run", "--name", builder, IMAGE, "/bin/bash", "-c", script)
+        podman(
+            "commit",
+            "--quiet",
+            "--change",
+            f"LABEL {RECIPE_LABEL}={digest}",
+            "--change",
+            "CMD /sbin/init",
+            builder,
+            image,
+        )
+    finally:
+        podman("rm", "--force", builder, check=False)
+    return True
+
+
+def build_images(force: bool = False) -> dict[str, bool]:
+    """The base image, then every family's: which of them were built now."""
+    built = {IMAGE: build_image(force=force)}
+    for family in FAMILIES:
+        built[family_image(family)] = build_family(family, force=force or built[IMAGE])
+    return built
 
 
 def ensure_network(network: str = NETWORK) -> None:
@@ -222,8 +379,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "image":
-            built = build_image(force=args.force)
-            print(f"{IMAGE}: {'built' if built else 'cached'} (recipe {recipe_digest()})")
+            for image, built in build_images(force=args.force).items():
+                print(f"{image}: {'built' if built else 'cached'}")
         elif args.command == "up":
             up(args.hosts)
             print(f"lab up: {', '.join(args.hosts)}")

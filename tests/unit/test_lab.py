@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import yaml
 
 from schoolfleet import demo, lab
 
@@ -75,3 +77,48 @@ def test_a_second_lab_has_its_own_names_network_and_label(monkeypatch: pytest.Mo
     calls.clear()
     lab.down([], label="bench")
     assert calls == [("ps", "-a", "--filter", f"label={lab.LAB_LABEL}=bench", "--format", "json")]
+
+
+def _literal_apt_packages(role: Path) -> set[str]:
+    """The package names a role's apt tasks give literally (templated ones cannot be baked)."""
+    names: set[str] = set()
+    for tasks in sorted((role / "tasks").glob("*.yml")):
+        for task in yaml.safe_load(tasks.read_text()) or []:
+            apt = task.get("ansible.builtin.apt") if isinstance(task, dict) else None
+            if not isinstance(apt, dict) or apt.get("state", "present") != "present":
+                continue
+            listed = apt.get("name", [])
+            for name in [listed] if isinstance(listed, str) else listed:
+                if "{{" not in name:
+                    names.add(name)
+    return names
+
+
+@pytest.mark.parametrize("family", sorted(lab.FAMILY_ROLES))
+def test_each_family_bakes_what_its_roles_install(family: str) -> None:
+    roles = lab.PROJECT_ROOT / "roles"
+    missing = {
+        role: sorted(_literal_apt_packages(roles / role) - set(lab.FAMILIES[family]) - set(lab.PACKAGES))
+        for role in lab.FAMILY_ROLES[family]
+    }
+    assert {role: names for role, names in missing.items() if names} == {}
+
+
+def test_a_new_base_rebuilds_every_family(monkeypatch: pytest.MonkeyPatch) -> None:
+    forced: list[tuple[str, bool]] = []
+    monkeypatch.setattr(lab, "build_image", lambda force=False: True)
+    monkeypatch.setattr(
+        lab, "build_family", lambda family, force=False: forced.append((family, force)) or force
+    )
+    built = lab.build_images()
+    assert forced == [(family, True) for family in lab.FAMILIES]
+    assert all(built.values())
+
+
+def test_a_family_recipe_follows_its_packages_and_the_base(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = lab.family_digest("school")
+    monkeypatch.setitem(lab.FAMILIES, "school", (*lab.FAMILIES["school"], "vim"))
+    changed = lab.family_digest("school")
+    assert changed != before
+    monkeypatch.setattr(lab, "PACKAGES", (*lab.PACKAGES, "less"))
+    assert lab.family_digest("school") != changed
