@@ -1,8 +1,10 @@
 """The main job on the embedded demo register, against the local lab (`make demo`).
 
 It picks part of the demo fleet (the central server, a backup server and a couple of schools),
-starts a lab container for each, runs the real site playbook on them through ansible-runner,
-and ends with a short summary of what each host got.
+starts a lab container for each (from its role family's image), runs the real site playbook on
+them through ansible-runner, and ends with what each host got and what works (schoolfleet.lab_checks:
+the DNS filter refusing a listed domain, EICAR caught, a backup in the datacenter, a PC's install
+menu...).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 import ansible_runner
 
-from schoolfleet import lab, secrets
+from schoolfleet import lab, lab_checks, secrets
 
 ROOT = lab.PROJECT_ROOT
 LAB_INVENTORY = ROOT / "inventories" / "lab" / "hosts.yml"
@@ -26,6 +28,8 @@ LAB_INVENTORY = ROOT / "inventories" / "lab" / "hosts.yml"
 LAB_SECRETS = ROOT / ".cache" / "lab" / "secrets.yml"
 # Part of the demo fleet that fits on a 2-core machine: the central side and two schools.
 DEFAULT_PATTERN = "central_servers:backup_servers[0]:school_servers[0:1]"
+# Which role family's image each kind of lab host starts from (lab.FAMILIES).
+FAMILY_GROUPS = {"central_servers": "central", "backup_servers": "central", "school_servers": "school"}
 
 
 def ansible_env() -> dict[str, str]:
@@ -109,8 +113,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         hosts = resolve_hosts(args.limit)
         print(f"Lab hosts: {', '.join(hosts)}", flush=True)
-        lab.up(hosts)
-        schools = [host for host in hosts if host in resolve_hosts("school_servers")]
+        groups = {group: [host for host in hosts if host in resolve_hosts(group)] for group in FAMILY_GROUPS}
+        lab.up(
+            hosts,
+            images={host: lab.family_image(FAMILY_GROUPS[g]) for g, ms in groups.items() for host in ms},
+        )
+        schools = groups["school_servers"]
         secrets.ensure(LAB_SECRETS, schools, config_signer=True)
     except (lab.LabError, subprocess.CalledProcessError) as exc:
         print(f"demo: {exc}", file=sys.stderr)
@@ -123,8 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     runner = run_playbook(args.playbook, hosts)
     print()
     print(summarise(runner, hosts, time.monotonic() - started))
+    outcomes = lab_checks.run_checks(groups) if runner.rc == 0 else []
+    if outcomes:
+        print(lab_checks.report(outcomes))
     print("Stop the lab with `make demo-down`.")
-    return 0 if runner.rc == 0 else 1
+    return 0 if runner.rc == 0 and all(outcome.passed for outcome in outcomes) else 1
 
 
 if __name__ == "__main__":

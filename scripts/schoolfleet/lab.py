@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -323,14 +323,26 @@ def container_name(host: str, prefix: str = "") -> str:
     return f"{prefix}{host}"
 
 
-def up(hosts: Sequence[str], *, prefix: str = "", network: str = NETWORK, label: str = "1") -> None:
+def up(
+    hosts: Sequence[str],
+    *,
+    prefix: str = "",
+    network: str = NETWORK,
+    label: str = "1",
+    images: Mapping[str, str] | None = None,
+) -> None:
     """Start a container per host, named `prefix` + host, with the host's name as its hostname.
 
     A prefix, a network and a label of its own give a second lab beside the shared one (a benchmark's,
     say): its containers answer to the hosts' names on their network (an alias) without colliding with
-    the shared lab's containers, and `down()` without arguments leaves them alone.
+    the shared lab's containers, and `down()` without arguments leaves them alone. `images` gives a
+    host its role family's image (the base image otherwise).
     """
-    build_image()
+    images = images or {}
+    if images:
+        build_images()
+    else:
+        build_image()
     ensure_network(network)
     existing = {row["name"]: row["state"] for row in lab_containers(label)}
     for host in hosts:
@@ -353,7 +365,7 @@ def up(hosts: Sequence[str], *, prefix: str = "", network: str = NETWORK, label:
                 "--label",
                 f"{LAB_LABEL}={label}",
                 *RUN_OPTIONS,
-                IMAGE,
+                images.get(host, IMAGE),
                 "/sbin/init",
             )
     for host in hosts:
