@@ -1198,13 +1198,28 @@ def fetch_all(urls: Sequence[str], clients: int) -> list[ClientRun]:
         return list(pool.map(one_client, [config] * clients))
 
 
+# apt-cacher-ng logs a Debian repository under its own key; the URLs clients ask it for.
+ACNG_KEYS = {
+    "debrep/": "http://deb.debian.org/debian/",
+    "secdeb/": "http://security.debian.org/debian-security/",
+}
+
+
+def as_url(path: str) -> str:
+    bare = path.removeprefix("http://")
+    for key, prefix in ACNG_KEYS.items():
+        if bare.startswith(key):
+            return prefix + bare.removeprefix(key)
+    return path if path.startswith("http") else f"http://{path}"
+
+
 def package_urls(results: Results) -> list[str]:
-    """The install's fetches as URLs: the cache's paths (proxy requests keep the host) and the web's."""
-    return [path if path.startswith("http") else f"http://{path}" for path in results.urls]
+    """The install's fetches as URLs: the cache's (proxy requests keep the host) and the web server's."""
+    return sorted({as_url(path) for path in results.urls})
 
 
-def classroom(results: Results, clients: int, stop_at: dt.datetime) -> None:
-    urls = package_urls(results)
+def classroom(results: Results, clients: int, stop_at: dt.datetime, urls: Sequence[str] = ()) -> None:
+    urls = list(urls) or package_urls(results)
     if utc_now() >= stop_at or len(urls) <= 2:
         print("classroom estimate: skipped (no package set, or past the stop time)")
         return
@@ -1236,6 +1251,20 @@ def classroom(results: Results, clients: int, stop_at: dt.datetime) -> None:
             f"under TCG) plus at most {extra / 60:.1f} min of waiting for the server and the LAN, "
             f"so {install / 60:.1f}-{(install + extra) / 60:.1f} min"
         )
+
+
+def classroom_again(args: argparse.Namespace, stop_at: dt.datetime) -> int:
+    """The classroom measurement alone, on a lab left by `install --keep`, from its urls.txt."""
+    if args.server == "roles":
+        LAYOUT[0] = ROLES
+    urls = sorted(
+        {as_url(line.strip()) for line in (WORK / "urls.txt").read_text().splitlines() if line.strip()}
+    )
+    results = Results(started=time.time() - args.install_minutes * 60)
+    if args.install_minutes:
+        results.milestones["installer finished (late_command fetch)"] = time.time()
+    classroom(results, args.clients, stop_at, urls)
+    return 0
 
 
 def install(args: argparse.Namespace, stop_at: dt.datetime) -> int:
@@ -1336,7 +1365,13 @@ def wait_for_install(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="netinstall_bench", description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("plumbing", "install"))
+    parser.add_argument("mode", choices=("plumbing", "install", "classroom"))
+    parser.add_argument(
+        "--install-minutes",
+        type=float,
+        default=0,
+        help="classroom: the single install's time, for the estimate",
+    )
     parser.add_argument("--firmware", choices=("bios", "uefi"), default="bios", help="plumbing only")
     parser.add_argument("--server", choices=("standalone", "roles"), default="standalone")
     parser.add_argument("--prefetch", help="URLs to fetch through the school cache before the install")
@@ -1369,6 +1404,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ensure_host_packages()
         if args.mode == "plumbing":
             return plumbing(args.firmware, args.timeout * 60, stop_at)
+        if args.mode == "classroom":
+            return classroom_again(args, stop_at)
         return install(args, stop_at)
     except (RuntimeError, lab.LabError, subprocess.SubprocessError) as exc:
         print(f"netinstall bench: {exc}", file=sys.stderr)

@@ -36,11 +36,13 @@ sleep 1
 mkfs.ext4 -F -q "${disk}1" || fail "mkfs"
 mount "${disk}1" /target || fail "mount"
 say "debootstrap (packages through http://$server:3142)"
-if ! debootstrap --variant=minbase --include=@TARGET_PACKAGES@ bookworm /target http://deb.debian.org/debian; then
+# The base system first, then the rest with apt in the target, as d-i does (base-installer, then
+# pkgsel): apt orders the configuration and takes the debconf answers below.
+if ! debootstrap --variant=minbase bookworm /target http://deb.debian.org/debian; then
   tail -20 /target/debootstrap/debootstrap.log
   fail "debootstrap"
 fi
-say "configuring the target"
+say "sources, name, disk and debconf answers"
 for d in dev dev/pts proc sys run; do mount --bind "/$d" "/target/$d"; done
 echo "Acquire::http::Proxy \"http://$server:3142/\";" >/target/etc/apt/apt.conf.d/00proxy
 # The sources d-i writes (apt-setup: the mirror, updates and security).
@@ -53,19 +55,30 @@ echo "$name" >/target/etc/hostname
 printf '127.0.0.1 localhost\n127.0.1.1 %s.%s %s\n' "$name" "$domain" "$name" >/target/etc/hosts
 uuid=$(blkid -s UUID -o value "${disk}1")
 echo "UUID=$uuid / ext4 errors=remount-ro 0 1" >/target/etc/fstab
+cat >/target/tmp/selections <<EOF
+grub-pc grub-pc/install_devices multiselect $disk
+keyboard-configuration keyboard-configuration/xkb-keymap select fr
+locales locales/locales_to_be_generated multiselect fr_FR.UTF-8 UTF-8
+locales locales/default_environment_locale select fr_FR.UTF-8
+tzdata tzdata/Areas select Europe
+tzdata tzdata/Zones/Europe select Paris
+EOF
+say "packages: @TARGET_PACKAGES@"
+chroot /target sh -c "debconf-set-selections /tmp/selections && apt-get update -q && \
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(echo @TARGET_PACKAGES@ | tr , ' ')" \
+  || fail "installing the packages"
+say "configuring the target"
 # The installed system names a virtio NIC in PCI slot 3 ens3 (what d-i's netcfg writes for it).
 printf 'auto lo\niface lo inet loopback\n\nallow-hotplug ens3\niface ens3 inet dhcp\n' \
   >/target/etc/network/interfaces
 ln -sf /usr/share/zoneinfo/Europe/Paris /target/etc/localtime
 echo Europe/Paris >/target/etc/timezone
-echo 'fr_FR.UTF-8 UTF-8' >/target/etc/locale.gen
-echo 'LANG=fr_FR.UTF-8' >/target/etc/default/locale
 printf 'XKBMODEL="pc105"\nXKBLAYOUT="fr"\nXKBVARIANT=""\nXKBOPTIONS=""\nBACKSPACE="guess"\n' \
   >/target/etc/default/keyboard
 sed -i 's/^GRUB_CMDLINE_LINUX=.*/GRUB_CMDLINE_LINUX="console=ttyS0,115200n8"/; s/^GRUB_TIMEOUT=.*/GRUB_TIMEOUT=1/' \
   /target/etc/default/grub
-chroot /target sh -c "locale-gen && useradd -m -s /bin/bash -c Schoolfleet fleetadmin && \
-  apt-get update -q && grub-install $disk && update-grub" || fail "target configuration"
+chroot /target sh -c "useradd -m -s /bin/bash -c Schoolfleet fleetadmin && grub-install $disk && update-grub" \
+  || fail "target configuration"
 say "late command from the school server"
 if curl -fsS -o /target/tmp/schoolfleet-late.sh "http://$server/install/late-command.sh"; then
   chroot /target sh /tmp/schoolfleet-late.sh
