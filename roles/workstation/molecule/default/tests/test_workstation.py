@@ -7,6 +7,7 @@ role on the server. The pack test at the end runs the playbook again with one pa
 """
 
 import base64
+import json
 import os
 import re
 import subprocess
@@ -172,8 +173,7 @@ def test_power_off_at_the_end_of_the_day_and_update_at_boot():
 
 
 def test_wake_on_lan_packet_leaves_the_server_for_the_machines_mac():
-    mac = PC.interface("eth0").macaddress if hasattr(PC.interface("eth0"), "macaddress") else None
-    mac = mac or PC.file("/sys/class/net/eth0/address").content_string.strip()
+    mac = PC.file("/sys/class/net/eth0/address").content_string.strip()
     PC.check_output("rm -f /tmp/wol.pcap")
     capture = subprocess.Popen(
         [
@@ -254,3 +254,20 @@ def test_the_packs_are_installed_and_a_removed_pack_leaves_the_machine():
     assert result.returncode == 0, result.stdout + result.stderr
     assert not PC.package("sl").is_installed
     assert PC.package("hello").is_installed and PC.package("tree").is_installed
+
+
+def test_an_update_that_cannot_reach_the_cache_is_recorded_as_failed_with_the_reason():
+    PC.check_output(
+        "echo 'Acquire::http::Proxy \"http://127.0.0.1:9\";' > /etc/apt/apt.conf.d/99test-unreachable-cache"
+    )
+    try:
+        result = PC.run("schoolfleet-upkeep update")
+    finally:
+        PC.check_output("rm -f /etc/apt/apt.conf.d/99test-unreachable-cache")
+    assert result.rc == 1
+    status = json.loads(PC.file("/var/lib/schoolfleet/upkeep/status.json").content_string)
+    assert status["result"] == "failed"
+    assert status["reason"].startswith("apt-get update: E: Failed to fetch"), status
+    assert "127.0.0.1:9" in status["reason"]
+    assert "last_success" not in status
+    PC.check_output("rm -f /var/lib/schoolfleet/upkeep/status.json")
