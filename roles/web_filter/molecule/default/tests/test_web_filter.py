@@ -90,6 +90,18 @@ def test_an_unlisted_domain_resolves_through_the_forwarder():
     assert addresses("ecole-exemple.fr") == ["192.0.2.10"]
 
 
+def test_the_schools_own_machines_resolve_both_ways():
+    assert ask("ws-sf-000001.school.example.net") == (
+        "NOERROR",
+        ["ws-sf-000001.school.example.net. A 10.19.0.50"],
+    )
+    assert ask("50.0.19.10.in-addr.arpa", "PTR") == (
+        "NOERROR",
+        ["50.0.19.10.in-addr.arpa. PTR ws-sf-000001.school.example.net."],
+    )
+    assert ask("ws-sf-000001.school.example.net", "AAAA") == ("NOERROR", [])
+
+
 def test_the_school_allow_list_wins_over_a_category():
     # The name is in the adult list of the upstream tree and in web_filter_allow_school.
     CENTRAL.run_test(f"grep -qx allowed-by-school.example.net {SOURCE}/adult/domains")
