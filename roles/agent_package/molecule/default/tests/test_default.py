@@ -1,8 +1,9 @@
-"""The agent package, installed from a file and from a repository: pinned version, units shipped, not enabled."""
+"""The agent package from a file and from a repository: pinned version, units shipped, not enabled."""
 
 from pathlib import Path
 
-VERSION = (Path(__file__).resolve().parents[5] / "scripts/agent/schoolfleet_agent/VERSION").read_text().strip()
+ROOT = Path(__file__).resolve().parents[5]
+VERSION = (ROOT / "scripts/agent/schoolfleet_agent/VERSION").read_text().strip()
 
 
 def test_the_pinned_version_is_installed(host):
