@@ -14,6 +14,7 @@ which a label on the image records. Every podman call goes through the project's
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -85,8 +86,36 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "freeradius",
         "freeradius-utils",
         "python3-cryptography",
-        # web_filter's checks ask with dig.
+        "kea-dhcp4-server",
+        "tftpd-hpa",
+        "ipxe",
+        "nginx",
+        "debian-installer-12-netboot-amd64",
+        "apt-cacher-ng",
+        "wakeonlan",
+        # web_filter's checks ask with dig; workstation_upkeep's watch the wire with tcpdump.
         "bind9-dnsutils",
+        "tcpdump",
+    ),
+    "workstation": (
+        "winbind",
+        "libnss-winbind",
+        "libpam-winbind",
+        "krb5-user",
+        "samba-common-bin",
+        "smbclient",
+        "libpam-mount",
+        "cifs-utils",
+        "psmisc",
+        "locales",
+        "tzdata",
+        "keyboard-configuration",
+        "systemd-timesyncd",
+        # What the network install adds (workstation_install_packages) and the checks use.
+        "openssh-server",
+        "sudo",
+        "pamtester",
+        "tcpdump",
     ),
     "central": (
         "openssh-server",
@@ -119,6 +148,8 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "gnupg",
         "git",
         "dpkg-dev",
+        "isc-dhcp-client",
+        "curl",
     ),
 }
 # The roles each family serves (the client family serves the scenarios' checks only).
@@ -132,7 +163,11 @@ FAMILY_ROLES: dict[str, tuple[str, ...]] = {
         "backup_client",
         "radius_server",
         "wifi_schedule",
+        "school_dhcp",
+        "workstation_install",
+        "workstation_upkeep",
     ),
+    "workstation": ("workstation",),
     "central": ("common", "central_server", "antivirus_mirror", "blocklist_mirror", "backup_server"),
     "client": (),
 }
@@ -289,10 +324,18 @@ def build_family(family: str, force: bool = False) -> bool:
 
 
 def build_images(force: bool = False) -> dict[str, bool]:
-    """The base image, then every family's: which of them were built now."""
-    built = {IMAGE: build_image(force=force)}
-    for family in FAMILIES:
-        built[family_image(family)] = build_family(family, force=force or built[IMAGE])
+    """The base image, then every family's: which of them were built now.
+
+    Under a lock: two runs at once (test lanes, a developer's scenario beside a bench) would
+    otherwise both bake a stale family, and one would remove the other's builder container.
+    """
+    lock = PROJECT_ROOT / ".cache" / "lab" / "images.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        built = {IMAGE: build_image(force=force)}
+        for family in FAMILIES:
+            built[family_image(family)] = build_family(family, force=force or built[IMAGE])
     return built
 
 
