@@ -9,9 +9,23 @@ import yaml
 
 from schoolfleet.register.addressing import VLAN_NAMES, plan_problems
 from schoolfleet.register.errors import Problems
-from schoolfleet.register.model import AddressPlan, Authority, HostRange, Server, ServerKind, Source, Vlan
-from schoolfleet.register.nodes import Fields
-from schoolfleet.register.patterns import ASSET_TAG, HOSTNAME, PACK_NAME
+from schoolfleet.register.model import (
+    AddressPlan,
+    Authority,
+    HostRange,
+    Server,
+    ServerKind,
+    SettingValue,
+    SoftwarePack,
+    SoftwarePackage,
+    Source,
+    Vlan,
+)
+from schoolfleet.register.nodes import Fields, line_of
+from schoolfleet.register.patterns import ASSET_TAG, DEBIAN_PACKAGE, HOSTNAME, PACK_NAME, SETTING_NAME
+
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_INTEGER = re.compile(r"-?[0-9]+\Z")
 
 _RANGE = re.compile(r"([0-9]+)-([0-9]+)\Z")
 
@@ -27,7 +41,7 @@ def parse_authority(node: yaml.Node, file: str, problems: Problems) -> Authority
         about.check(("name",))
         name = about.text("name")
     plan = _plan(top, problems)
-    packs = _packs(top)
+    packs = _packs(top, problems)
     servers = _servers(top, problems)
     if name is None or plan is None or packs is None or servers is None:
         return None
@@ -118,19 +132,99 @@ def _devices(fields: Fields) -> tuple[int, int, HostRange, HostRange] | None:
     return router, server, switches, access_points
 
 
-def _packs(top: Fields) -> dict[str, str] | None:
-    fields = top.mapping("software_packs", "the software packs (name: description)")
+def _packs(top: Fields, problems: Problems) -> dict[str, SoftwarePack] | None:
+    """The catalogue: `name: description` (a pack still to be defined) or `name: {description, packages,
+    settings}`. Package names follow Debian's rule and appear once per pack; settings are scalars."""
+    fields = top.mapping(
+        "software_packs", "the software packs (name: description, or name: {description, ...})"
+    )
     if fields is None:
         return None
-    packs: dict[str, str] = {}
+    packs: dict[str, SoftwarePack] = {}
+    ok = True
     for name in fields.names():
         if not PACK_NAME.match(name):
             fields.problem(fields.node(name), name, "a pack name is lowercase letters, digits and hyphens")
+            ok = False
             continue
-        description = fields.text(name, what="a description")
-        if description is not None:
-            packs[name] = description
-    return packs
+        node = fields.node(name)
+        if isinstance(node, yaml.MappingNode):
+            pack = _pack(name, Fields(node, top.file, fields.field_path(name), problems))
+        else:
+            description = fields.text(name, what="a description, or a mapping with description and packages")
+            source = Source(top.file, fields.value_line(name), fields.field_path(name))
+            pack = SoftwarePack(name, description, (), {}, source) if description is not None else None
+        if pack is None:
+            ok = False
+        else:
+            packs[name] = pack
+    return packs if ok else None
+
+
+def _pack(name: str, fields: Fields) -> SoftwarePack | None:
+    fields.check(("description",), ("packages", "settings"))
+    description = fields.text("description")
+    packages: list[SoftwarePackage] = []
+    first: dict[str, int] = {}
+    ok = True
+    for path, item in fields.items("packages", "Debian package names", required=False):
+        line = line_of(item)
+        value = item.value if isinstance(item, yaml.ScalarNode) and item.value else None
+        if not isinstance(value, str) or not DEBIAN_PACKAGE.match(value):
+            shown = repr(value) if isinstance(value, str) else "this entry"
+            fields.problems.add(
+                fields.file,
+                line,
+                path,
+                f"pack {name!r}: {shown} is not a Debian package name (lowercase letters, digits, "
+                "+ - . ; two characters at least, starting with a letter or digit)",
+            )
+            ok = False
+            continue
+        if value in first:
+            fields.problems.add(
+                fields.file,
+                line,
+                path,
+                f"pack {name!r}: package {value!r} is listed twice (first on line {first[value]})",
+            )
+            ok = False
+            continue
+        first[value] = line
+        packages.append(SoftwarePackage(value, Source(fields.file, line, path)))
+    settings = _settings(name, fields)
+    if description is None or settings is None or not ok:
+        return None
+    return SoftwarePack(
+        name, description, tuple(packages), settings, Source(fields.file, fields.line, fields.path)
+    )
+
+
+def _settings(pack: str, parent: Fields) -> dict[str, SettingValue] | None:
+    if not parent.has("settings"):
+        return {}
+    fields = parent.mapping("settings", "the pack's settings (name: value)")
+    if fields is None:
+        return None
+    settings: dict[str, SettingValue] = {}
+    ok = True
+    for key in fields.names():
+        node = fields.node(key)
+        if not SETTING_NAME.match(key):
+            fields.problem(node, key, f"pack {pack!r}: a setting name is lowercase letters, digits and _")
+            ok = False
+        elif not isinstance(node, yaml.ScalarNode) or (not node.style and node.value in _NULLS):
+            fields.problem(
+                node, key, f"pack {pack!r}: a setting is a single value (text, number, true/false)"
+            )
+            ok = False
+        elif not node.style and node.value in ("true", "false"):
+            settings[key] = node.value == "true"
+        elif not node.style and _INTEGER.match(node.value):
+            settings[key] = int(node.value)
+        else:
+            settings[key] = str(node.value)
+    return settings if ok else None
 
 
 def _servers(top: Fields, problems: Problems) -> tuple[Server, ...] | None:

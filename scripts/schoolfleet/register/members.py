@@ -130,7 +130,7 @@ def _school(node: yaml.Node, file: str, path: str, problems: Problems, home: str
     pupils = fields.integer("pupils")
     teachers = fields.integer("teachers")
     block = fields.integer("block")
-    packs, licences = _software(fields, problems)
+    packs, licences, pack_sources = _software(fields, problems)
     equipment = tuple(
         item
         for item_path, item_node in fields.items("equipment", "devices")
@@ -160,6 +160,7 @@ def _school(node: yaml.Node, file: str, path: str, problems: Problems, home: str
         licences,
         equipment,
         Source(file, fields.line, fields.path),
+        pack_sources,
     )
 
 
@@ -175,15 +176,19 @@ def _choice(fields: Fields, name: str, enum: type[_E]) -> _E | None:
         return None
 
 
-def _software(school: Fields, problems: Problems) -> tuple[tuple[str, ...], tuple[Licence, ...]]:
+def _software(
+    school: Fields, problems: Problems
+) -> tuple[tuple[str, ...], tuple[Licence, ...], tuple[Source, ...]]:
     fields = school.mapping("software", "the school's software", required=False)
     if fields is None:
-        return (), ()
+        return (), (), ()
     fields.check((), ("packs", "licences"))
     packs: list[str] = []
+    sources: list[Source] = []
     for path, node in fields.items("packs", "software pack names", required=False):
         if isinstance(node, yaml.ScalarNode) and PACK_NAME.match(node.value):
             packs.append(node.value)
+            sources.append(Source(fields.file, node.start_mark.line + 1, path))
         else:
             problems.add(fields.file, node.start_mark.line + 1, path, "expected a software pack name")
     licences: list[Licence] = []
@@ -202,7 +207,7 @@ def _software(school: Fields, problems: Problems) -> tuple[tuple[str, ...], tupl
             licences.append(
                 Licence(product, seats, start, end, Source(fields.file, licence.line, licence.path))
             )
-    return tuple(packs), tuple(licences)
+    return tuple(packs), tuple(licences), tuple(sources)
 
 
 def _equipment(node: yaml.Node, file: str, path: str, problems: Problems) -> Equipment | None:

@@ -153,6 +153,8 @@ class School:
     licences: tuple[Licence, ...]
     equipment: tuple[Equipment, ...]
     source: Source
+    # Where each of `packs` is written (same order), so an unknown pack names its line.
+    pack_sources: tuple[Source, ...] = ()
 
     def equipment_held_on(self, day: dt.date) -> Iterator[Equipment]:
         return (item for item in self.equipment if item.held_on(day))
@@ -255,12 +257,45 @@ class Server:
 
 
 @dataclass(frozen=True, slots=True)
+class SoftwarePackage:
+    """One Debian package a pack lists, and the line it is listed on."""
+
+    name: str
+    source: Source
+
+
+SettingValue = str | int | bool
+
+
+@dataclass(frozen=True, slots=True)
+class SoftwarePack:
+    """A pack of the catalogue: Debian 12 packages and settings the workstations of its schools get.
+
+    A pack written in the old form (a description only) has no packages and no settings yet.
+    """
+
+    name: str
+    description: str
+    packages: tuple[SoftwarePackage, ...]
+    settings: Mapping[str, SettingValue]
+    source: Source
+
+    @property
+    def package_names(self) -> tuple[str, ...]:
+        return tuple(package.name for package in self.packages)
+
+
+@dataclass(frozen=True, slots=True)
 class Authority:
     name: str
     plan: AddressPlan
-    software_packs: Mapping[str, str]
+    # The catalogue, by pack name, in the file's order.
+    software_packs: Mapping[str, SoftwarePack]
     servers: tuple[Server, ...]
     source: Source
+
+    def pack_descriptions(self) -> dict[str, str]:
+        return {name: pack.description for name, pack in self.software_packs.items()}
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,9 +83,16 @@ def _check_schools(authority: Authority | None, members: list[Member], problems:
                     problems, source, "commune", f"school {school.uai} is in unknown commune {school.commune}"
                 )
             if packs is not None:
-                for pack in school.packs:
+                for index, pack in enumerate(school.packs):
                     if pack not in packs:
-                        _at(problems, source, "software.packs", f"unknown software pack {pack!r}")
+                        where = school.pack_sources[index] if index < len(school.pack_sources) else None
+                        known = ", ".join(packs) or "none"
+                        problems.add(
+                            source.file,
+                            where.line if where is not None else source.line,
+                            where.path if where is not None else source.field("software.packs"),
+                            f"unknown software pack {pack!r} (the catalogue in authority.yml has: {known})",
+                        )
             if not member.wifi:
                 for item in school.equipment:
                     if item.kind is EquipmentKind.WIFI_AP:
