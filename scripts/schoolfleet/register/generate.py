@@ -82,13 +82,52 @@ _OUIS = {
 _DELIVERED = 0.85
 # Host numbers kept for workstations in every pedagogy VLAN, below its DHCP pool.
 _WORKSTATION_HOSTS = (10, 199)
-_PACKS = {
-    "base": "Bureautique, navigateur, ENT, outils de lecture et de calcul",
-    "maternelle": "Logiciels de découverte pour le cycle 1",
-    "elementaire": "Logiciels pédagogiques des cycles 2 et 3",
-    "inclusion": "Outils d'accessibilité (synthèse vocale, claviers adaptés)",
-    "direction": "Outils de direction d'école",
-}
+# The software catalogue: Debian 12 packages per pack, chosen with the ICT advisers (issue 20), and
+# checked against the mirror's index by `python -m schoolfleet.catalogue`.
+_PACKS: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
+    "base": (
+        "Bureautique, navigateur, lecteur PDF, outils de lecture et de calcul",
+        ("libreoffice-writer", "libreoffice-calc", "libreoffice-impress", "libreoffice-gtk3",
+         "libreoffice-l10n-fr", "hunspell-fr", "mythes-fr", "firefox-esr", "firefox-esr-l10n-fr", "evince",
+         "ristretto", "vlc", "fonts-dejavu"),
+        {"firefox_homepage": "https://www.ac-versailles.fr/"},
+    ),
+    "maternelle": (
+        "Logiciels de découverte pour le cycle 1",
+        ("gcompris-qt", "gcompris-qt-data", "tuxpaint", "tuxpaint-stamps-default", "tuxpaint-config"),
+        {},
+    ),
+    "elementaire": (
+        "Logiciels pédagogiques des cycles 2 et 3",
+        ("tuxmath", "tuxtype", "stellarium", "geogebra", "kalzium", "gcompris-qt", "gcompris-qt-data",
+         "marble"),
+        {},
+    ),
+    "inclusion": (
+        "Outils d'accessibilité (lecteur d'écran, synthèse vocale, clavier à l'écran, police adaptée)",
+        ("orca", "espeak-ng", "speech-dispatcher", "speech-dispatcher-espeak-ng", "onboard",
+         "fonts-opendyslexic"),
+        {},
+    ),
+    "direction": (
+        "Outils de direction d'école",
+        ("thunderbird", "thunderbird-l10n-fr", "libreoffice-base", "keepassxc", "simple-scan", "pdfarranger"),
+        {},
+    ),
+}  # fmt: skip
+
+
+def _catalogue_lines() -> list[str]:
+    lines = ["software_packs:"]
+    for name, (description, packages, settings) in _PACKS.items():
+        lines += [f"  {name}:", f"    description: {text(description)}", "    packages:"]
+        lines += [f"      - {package}" for package in packages]
+        if settings:
+            lines.append("    settings:")
+            lines += [f"      {key}: {text(value)}" for key, value in settings.items()]
+    return lines
+
+
 _LICENCES = (
     "BCDI bibliothèque",
     "Lalilo Premium",
@@ -416,8 +455,9 @@ class Generator:
             "  # Host numbers kept for registered workstations in each school's pedagogy VLAN, below its",
             "  # DHCP pool (unknown machines): a workstation keeps its number for good.",
             f"  workstations: {_WORKSTATION_HOSTS[0]}-{_WORKSTATION_HOSTS[1]}",
-            "software_packs:",
-            *(f"  {name}: {text(description)}" for name, description in _PACKS.items()),
+            "# The software catalogue: what a school's workstations get for each pack its `software.packs`",
+            "# names (Debian 12 packages), and the settings that go with it.",
+            *_catalogue_lines(),
             "servers:",
         ]
         servers = (("central", "central_server", 10, "Dell PowerEdge R650"),
