@@ -5,11 +5,12 @@ each package name is looked up in the mirror's index (a `Packages` file, plain o
 `apt-cache pkgnames` on a Debian 12 machine). A wrong name stops the change, naming the pack, the
 package and the file line.
 
-The check takes plain data (`PackPackage` records), so that it runs on what the register's loader
-returns once the loader carries the packages; until then `catalogue_entries` reads them, with
-their lines, from the authority file itself (no validation: the loader does that).
+The check takes plain data (`PackPackage` records): with `--register DIR` they come from the
+register's loader (`entries_from_packs` on its `SoftwarePack` records, which carry each package's
+line; the loader has already refused malformed names and duplicates); given an authority file,
+`catalogue_entries` reads them, with their lines, from that file alone (no validation).
 
-    python -m schoolfleet.catalogue inventories/demo/register/authority.yml --packages Packages.xz
+    python -m schoolfleet.catalogue --register inventories/demo/register --packages Packages.xz
     python -m schoolfleet.catalogue inventories/demo/register/authority.yml --apt-cache
 """
 
@@ -28,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from schoolfleet.register import RegisterError, SoftwarePack, load_register
 
 # Debian Policy 5.6.1: lower case letters, digits, + - . ; at least two characters, alphanumeric first.
 PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
@@ -116,9 +119,18 @@ def _value(node: yaml.Node | None, key: str) -> yaml.Node | None:
     return None
 
 
-def entries_from_packs(packs: Mapping[str, Sequence[str]], file: str = "<catalogue>") -> list[PackPackage]:
-    """Plain `{pack: [package, ...]}` data (no lines known) as entries for `check_catalogue`."""
-    return [PackPackage(pack, package, file, 0) for pack, packages in packs.items() for package in packages]
+def entries_from_packs(
+    packs: Mapping[str, Sequence[str]] | Mapping[str, SoftwarePack], file: str = "<catalogue>"
+) -> list[PackPackage]:
+    """The loader's `SoftwarePack` records (each package with its file and line), or plain
+    `{pack: [package, ...]}` data (no lines known), as entries for `check_catalogue`."""
+    entries: list[PackPackage] = []
+    for pack, packages in packs.items():
+        if isinstance(packages, SoftwarePack):
+            entries += [PackPackage(pack, p.name, p.source.file, p.source.line) for p in packages.packages]
+        else:
+            entries += [PackPackage(pack, package, file, 0) for package in packages]
+    return entries
 
 
 def check_catalogue(entries: Iterable[PackPackage], index: frozenset[str]) -> list[str]:
@@ -142,17 +154,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m schoolfleet.catalogue", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("authority", type=Path, help="the register's authority.yml")
+    parser.add_argument("authority", type=Path, nargs="?", help="an authority.yml read on its own")
+    parser.add_argument("--register", type=Path, help="the register directory, read by its loader")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--packages", type=Path, nargs="+", help="Packages index files of the mirror")
     source.add_argument("--apt-cache", action="store_true", help="use this Debian 12 machine's apt-cache")
     args = parser.parse_args(argv)
+    if (args.authority is None) == (args.register is None):
+        parser.error("give either an authority file or --register DIR")
     try:
         index = apt_cache_names() if args.apt_cache else frozenset().union(*map(read_index, args.packages))
-        entries = catalogue_entries(args.authority)
+        if args.register is not None:
+            entries = entries_from_packs(load_register(args.register).authority.software_packs)
+        else:
+            entries = catalogue_entries(args.authority)
     except CatalogueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except RegisterError as error:
+        # Malformed names and duplicates are the loader's: the change is refused the same way.
+        print(f"error: {error}", file=sys.stderr)
+        print("the catalogue change is refused", file=sys.stderr)
+        return 1
     problems = check_catalogue(entries, index)
     for problem in problems:
         print(problem, file=sys.stderr)
