@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from register_cases import (
     FIXTURES,
     SMALL,
@@ -97,6 +98,42 @@ def test_the_group_vars_jump_through_the_school_server(tmp_path: Path) -> None:
 
     assert jump("ws-sf-000016") == "-o ProxyJump=admin@10.128.7.2:2222"
     assert jump("sws-sf-000032") == "-o ProxyJump=admin@10.128.15.2:2222"
+
+
+def test_fleet_software_gives_the_schools_packs(tmp_path: Path) -> None:
+    """What the catalogue gives a school, on its server and its classroom workstations."""
+    hostvars = inventory_json(SMALL / "hosts.yml", tmp_path)["_meta"]["hostvars"]
+    only_base = {
+        "packs": ["base"],
+        "packages": ["libreoffice-writer", "firefox-esr", "evince"],
+        # maternelle's packages, except evince which base has too; direction (old form) has none.
+        "removed_packages": ["gcompris-qt", "tuxpaint"],
+        "settings": {"firefox_homepage": "https://ecole.example/"},
+    }
+    assert hostvars["0910001g-srv"]["fleet_software"] == only_base
+    assert hostvars["ws-sf-000016"]["fleet_software"] == only_base
+    both = hostvars["0910002h-srv"]["fleet_software"]
+    assert both["packages"] == ["libreoffice-writer", "firefox-esr", "evince", "gcompris-qt", "tuxpaint"]
+    assert both["removed_packages"] == []
+    # A school with no pack has every package of the catalogue removed from its machines.
+    assert hostvars["0450001g-srv"]["fleet_software"]["packages"] == []
+    assert "fleet_software" not in hostvars["0910001g-rtr"]
+
+
+def test_the_group_vars_give_the_workstation_role_its_packs(tmp_path: Path) -> None:
+    result = ansible_tool(
+        "ansible", SMALL / "hosts.yml", tmp_path / "home", "ws-sf-000016", "--playbook-dir", str(PLAYBOOKS),
+        "-m", "ansible.builtin.debug",
+        "-a", "msg={{ [workstation_packs, workstation_removed_packages, workstation_settings] | to_json }}",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr + result.stdout
+    # The output callback prints YAML: the message is the JSON text.
+    shown = json.loads(yaml.safe_load(result.stdout.split("=>", 1)[1])["msg"])
+    assert shown == [
+        ["libreoffice-writer", "firefox-esr", "evince"],
+        ["gcompris-qt", "tuxpaint"],
+        {"firefox_homepage": "https://ecole.example/"},
+    ]
 
 
 @pytest.mark.parametrize("case", bad_cases(), ids=lambda case: case.id)

@@ -7,11 +7,16 @@ runs, and devices installed and not yet retired.
 A workstation with a MAC is a managed host (`classroom_workstations`), at its reserved address in the
 pedagogy VLAN, reached through its school server; one without stays billable-only (`unmanaged`). Its
 school server gets the list of them (`fleet_workstations`) for DHCP reservations, boot menus and names.
+
+A school's server and its classroom workstations get `fleet_software`, what the catalogue gives the
+school (`school_software`): its packs, their packages, the packages of the catalogue's other packs to
+remove, and the packs' settings.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -23,6 +28,7 @@ from schoolfleet.register.model import (
     Register,
     School,
     ServerKind,
+    SoftwarePack,
 )
 from schoolfleet.register.naming import group_name, hostname, school_server_hostname
 
@@ -129,6 +135,29 @@ def _school_vars(school: School) -> dict[str, Any]:
     }
 
 
+def school_software(catalogue: Mapping[str, SoftwarePack], packs: Iterable[str]) -> dict[str, Any]:
+    """What the catalogue gives a school with these packs (the workstation role's input).
+
+    `packages`: the union of its packs' packages, in the packs' order; `removed_packages`: those of the
+    catalogue's other packs, except any of `packages` (a package two packs share stays); `settings`:
+    its packs' settings merged, a later pack's value winning.
+    """
+    own = [name for name in dict.fromkeys(packs) if name in catalogue]
+    packages = list(dict.fromkeys(package for name in own for package in catalogue[name].package_names))
+    kept = set(packages)
+    removed = dict.fromkeys(
+        package
+        for name, pack in catalogue.items()
+        if name not in own
+        for package in pack.package_names
+        if package not in kept
+    )
+    settings: dict[str, Any] = {}
+    for name in own:
+        settings.update(catalogue[name].settings)
+    return {"packs": own, "packages": packages, "removed_packages": list(removed), "settings": settings}
+
+
 def build_inventory(
     register: Register, *, as_of: dt.date, reach: Reach = "ssh", unmanaged: bool = True
 ) -> dict[str, Any]:
@@ -187,6 +216,7 @@ def build_inventory(
             if member.wifi:
                 inventory.group(school_group, WIFI_SERVICE)
             school_vars = _school_vars(school)
+            software = school_software(register.authority.software_packs, school.packs)
             network = {
                 name: vlan.as_dict()
                 for name, vlan in school_networks(plan, school.block, wifi=member.wifi).items()
@@ -226,9 +256,11 @@ def build_inventory(
                     }
                     if item.kind is EquipmentKind.SCHOOL_SERVER:
                         variables["fleet_workstations"] = workstations
+                        variables["fleet_software"] = software
                     elif item.tag in reserved:
                         variables["fleet_mac"] = item.mac
                         variables["fleet_school_server"] = server_name
+                        variables["fleet_software"] = software
                     if reach == "ssh":
                         variables["ansible_host"] = address
                 elif unmanaged:

@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 from register_cases import SMALL, copy_small
 
-from schoolfleet.register import RegisterError, SoftwarePack, load_register
+from schoolfleet.register import RegisterError, SoftwarePack, SoftwarePackage, Source, load_register
+from schoolfleet.register.inventory import school_software
+
+DEMO = Path(__file__).resolve().parents[3] / "inventories" / "demo" / "register"
 
 
 def test_the_mapping_form_carries_packages_with_their_lines_and_settings() -> None:
@@ -94,3 +97,41 @@ def test_a_school_naming_an_unknown_pack_names_the_pack_line(tmp_path: Path) -> 
     (problem,) = caught.value.problems
     assert (problem.line, problem.field) == (line, "schools[0].software.packs[1]")
     assert problem.message.startswith("unknown software pack 'cycle1' (the catalogue in authority.yml has:")
+
+
+def _pack(name: str, packages: tuple[str, ...], **settings: str | int | bool) -> SoftwarePack:
+    source = Source("authority.yml", 1, f"software_packs.{name}")
+    return SoftwarePack(name, name, tuple(SoftwarePackage(p, source) for p in packages), settings, source)
+
+
+def test_school_software_unions_packs_and_removes_the_others_packages() -> None:
+    catalogue = {
+        "base": _pack("base", ("firefox-esr", "evince"), firefox_homepage="https://a.example/"),
+        "maternelle": _pack("maternelle", ("gcompris-qt", "tuxpaint")),
+        "elementaire": _pack("elementaire", ("gcompris-qt", "tuxmath", "stellarium")),
+        "direction": _pack("direction", ("thunderbird", "evince"), firefox_homepage="https://d.example/"),
+        "inclusion": _pack("inclusion", ()),
+    }
+    assert school_software(catalogue, ["base", "maternelle", "direction"]) == {
+        "packs": ["base", "maternelle", "direction"],
+        "packages": ["firefox-esr", "evince", "gcompris-qt", "tuxpaint", "thunderbird"],
+        # gcompris-qt is shared with maternelle: kept.
+        "removed_packages": ["tuxmath", "stellarium"],
+        # The later pack's value wins.
+        "settings": {"firefox_homepage": "https://d.example/"},
+    }
+    assert school_software(catalogue, []) == {
+        "packs": [],
+        "packages": [],
+        "removed_packages": ["firefox-esr", "evince", "gcompris-qt", "tuxpaint", "tuxmath", "stellarium",
+                             "thunderbird"],
+        "settings": {},
+    }  # fmt: skip
+
+
+def test_every_demo_school_gets_base() -> None:
+    register = load_register(DEMO)
+    for _, school in register.schools():
+        software = school_software(register.authority.software_packs, school.packs)
+        assert "firefox-esr" in software["packages"] and "firefox-esr" not in software["removed_packages"]
+        assert not set(software["packages"]) & set(software["removed_packages"])
