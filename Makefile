@@ -78,7 +78,7 @@ image: deps venv
 	$(BIN)/python -m schoolfleet.lab image
 
 # --- the main job -------------------------------------------------------------------------
-demo: image
+demo: image package
 	$(BIN)/python -m schoolfleet.demo
 
 demo-down: venv
