@@ -14,6 +14,7 @@
     python -m schoolfleet.onboarding leave --member 91999 --on 2027-01-01
     python -m schoolfleet.onboarding renewal-list --year 2027 [--format csv|text] [--out FILE]
     python -m schoolfleet.onboarding renewal-apply CHANGES.yml
+    python -m schoolfleet.onboarding catalogue-impact (--base REF | --old-register DIR) [--format json]
 
 Every editing command takes --register DIR and --dry-run, prints the change as a unified diff and writes
 only when the loader finds the edited register valid (all files or none). Exit status 2 on refusal.
@@ -27,7 +28,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from schoolfleet.onboarding import renewal
+from schoolfleet.onboarding import impact, renewal
 from schoolfleet.onboarding.batch import Step, changes_steps, csv_steps, parse_communes, run
 from schoolfleet.onboarding.changeset import Changeset, OnboardingError
 from schoolfleet.onboarding.operations import Context
@@ -102,6 +103,19 @@ def renewal_list(args: argparse.Namespace) -> str:
     return f"written: {args.out}"
 
 
+def catalogue_impact(args: argparse.Namespace) -> str:
+    """The schools a change of the catalogue reaches: the register against an older version of it."""
+    new = load_register(args.register)
+    on = dt.date.fromisoformat(args.on) if args.on else dt.date.today()
+    if args.base is not None:
+        with impact.register_at(args.register, args.base) as old_root:
+            old = load_register(old_root)
+    else:
+        old = load_register(args.old_register)
+    impacts = impact.catalogue_impact(old, new, on=on)
+    return impact.as_json(impacts) if args.format == "json" else impact.as_text(impacts)
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(
         prog="python -m schoolfleet.onboarding", description=__doc__.split("\n")[0]
@@ -169,13 +183,26 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="write to this file (default: print)")
     p = command("renewal-apply", "apply a changes file (YAML list of actions), all or nothing")
     p.add_argument("changes", type=Path)
+    text = "the schools (and their workstations) that a change of the software catalogue reaches"
+    p = commands.add_parser("catalogue-impact", help=text, description=text)
+    p.add_argument("--register", type=Path, default=DEFAULT_REGISTER, help="register directory (the new one)")
+    old = p.add_mutually_exclusive_group(required=True)
+    old.add_argument("--base", metavar="REF", help="compare with the register as in this git commit")
+    old.add_argument("--old-register", type=Path, metavar="DIR", help="compare with this register directory")
+    p.add_argument("--on", help="the day whose members and workstations count (default: today)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
     return main
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        print(renewal_list(args) if args.command == "renewal-list" else edit(args))
+        if args.command == "renewal-list":
+            print(renewal_list(args))
+        elif args.command == "catalogue-impact":
+            print(catalogue_impact(args))
+        else:
+            print(edit(args))
     except RegisterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
