@@ -60,7 +60,9 @@ description:
     hosts: C(fleet_uai)."
   - "On a school server: C(fleet_workstations), its school's delivered workstations in service, sorted by
     host number, each C({hostname, tag, kind, mac, address, host, serial, model}). On a classroom
-    workstation: C(fleet_mac) and C(fleet_school_server) (the inventory name of its school's server)."
+    workstation: C(fleet_mac) and C(fleet_school_server) (the inventory name of its school's server).
+    On both: C(fleet_software), what the register's software catalogue gives the school
+    (C({packs, packages, removed_packages, settings}))."
   - The cache key changes whenever any register file changes, so a cached inventory is never stale.
 extends_documentation_fragment:
   - constructed
