@@ -149,7 +149,9 @@ def _packs(top: Fields, problems: Problems) -> dict[str, SoftwarePack] | None:
             continue
         node = fields.node(name)
         if isinstance(node, yaml.MappingNode):
-            pack = _pack(name, Fields(node, top.file, fields.field_path(name), problems))
+            pack = _pack(
+                name, Fields(node, top.file, fields.field_path(name), problems), fields.key_line(name)
+            )
         else:
             description = fields.text(name, what="a description, or a mapping with description and packages")
             source = Source(top.file, fields.value_line(name), fields.field_path(name))
@@ -161,7 +163,8 @@ def _packs(top: Fields, problems: Problems) -> dict[str, SoftwarePack] | None:
     return packs if ok else None
 
 
-def _pack(name: str, fields: Fields) -> SoftwarePack | None:
+def _pack(name: str, fields: Fields, key_line: int) -> SoftwarePack | None:
+    """A pack in the mapping form; its source is the line of its name."""
     fields.check(("description",), ("packages", "settings"))
     description = fields.text("description")
     packages: list[SoftwarePackage] = []
@@ -196,7 +199,7 @@ def _pack(name: str, fields: Fields) -> SoftwarePack | None:
     if description is None or settings is None or not ok:
         return None
     return SoftwarePack(
-        name, description, tuple(packages), settings, Source(fields.file, fields.line, fields.path)
+        name, description, tuple(packages), settings, Source(fields.file, key_line, fields.path)
     )
 
 

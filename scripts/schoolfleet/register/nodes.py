@@ -135,6 +135,11 @@ class Fields:
     def names(self) -> Iterator[str]:
         return iter(self._values)
 
+    def key_line(self, name: str) -> int:
+        """The line a field's name is written on (its value may start on the next one)."""
+        key = self._keys.get(name)
+        return line_of(key) if key is not None else self.line
+
     def value_line(self, name: str) -> int:
         node = self._values.get(name)
         return line_of(node) if node is not None else self.line

@@ -19,6 +19,7 @@ def test_the_mapping_form_carries_packages_with_their_lines_and_settings() -> No
     base = packs["base"]
     assert isinstance(base, SoftwarePack)
     assert base.description == "Bureautique"
+    assert (base.source.line, base.source.path) == (21, "software_packs.base")
     assert base.package_names == ("libreoffice-writer", "firefox-esr", "evince")
     assert [(p.source.line, p.source.path) for p in base.packages] == [
         (24, "software_packs.base.packages[0]"),
