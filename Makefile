@@ -44,7 +44,7 @@ AGENT_VERSION := $(shell cat $(ROOT)/scripts/agent/schoolfleet_agent/VERSION)
 AGENT_DEB := $(CACHE)/packages/schoolfleet-agent_$(AGENT_VERSION)_all.deb
 AGENT_SOURCES := $(shell find $(ROOT)/scripts/agent -type f -not -path '*/__pycache__/*')
 
-.PHONY: help deps apt-install venv image demo demo-down test lint unit unit-agent-debian package molecule molecule-all molecule-% bench clean
+.PHONY: help deps apt-install venv image base-image demo demo-down test lint unit unit-agent-debian package molecule molecule-all molecule-% bench clean
 
 help:
 	@echo "make demo    run the main job on the embedded demo register, against a local lab"
@@ -74,8 +74,12 @@ $(VENV)/.stamp: requirements.txt pyproject.toml
 	cd $(ROOT) && $(BIN)/ansible-galaxy collection install -r requirements.yml
 	@touch $@
 
+# The lab's images: the base (debootstrap) and one per role family, each only when its recipe changed.
 image: deps venv
 	$(BIN)/python -m schoolfleet.lab image
+
+base-image: deps venv
+	$(BIN)/python -m schoolfleet.lab image --base
 
 # --- the main job -------------------------------------------------------------------------
 demo: image package
@@ -85,7 +89,8 @@ demo-down: venv
 	$(BIN)/python -m schoolfleet.lab down
 
 # --- the tests ----------------------------------------------------------------------------
-test: image
+# The family images build in one lane while lint runs in the other.
+test: deps venv package
 	@start=$$(date +%s); \
 	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target \
 	    $(addprefix molecule-,$(firstword $(GATED_SCENARIOS))) lint unit \
@@ -105,7 +110,7 @@ unit: venv unit-agent-debian
 
 # The agent's tests under Debian 12's own python3 in the lab image: on the source tree, then on the
 # package installed from the .deb (dpkg -i in the throwaway container), then purged.
-unit-agent-debian: image package
+unit-agent-debian: base-image package
 	podman run --rm --network none -v $(ROOT):/src:ro -w /src -e PYTHONDONTWRITEBYTECODE=1 $(LAB_IMAGE) \
 	    sh -euc 'PYTHONPATH=scripts/agent python3 -m unittest discover -s tests/agent; \
 	        dpkg -i /src/.cache/packages/$(notdir $(AGENT_DEB)) >/dev/null; \

@@ -14,6 +14,7 @@ which a label on the image records. Every podman call goes through the project's
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -23,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -329,14 +330,20 @@ def build_images(force: bool = False) -> dict[str, bool]:
     Under a lock: two runs at once (test lanes, a developer's scenario beside a bench) would
     otherwise both bake a stale family, and one would remove the other's builder container.
     """
-    lock = PROJECT_ROOT / ".cache" / "lab" / "images.lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with lock.open("w") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
+    with _images_lock():
         built = {IMAGE: build_image(force=force)}
         for family in FAMILIES:
             built[family_image(family)] = build_family(family, force=force or built[IMAGE])
     return built
+
+
+@contextlib.contextmanager
+def _images_lock() -> Iterator[None]:
+    lock = PROJECT_ROOT / ".cache" / "lab" / "images.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        yield
 
 
 def ensure_network(network: str = NETWORK) -> None:
@@ -426,6 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     image_cmd = sub.add_parser("image", help="build the lab image unless the cached one is current")
     image_cmd.add_argument("--force", action="store_true", help="rebuild even when the cache is current")
+    image_cmd.add_argument("--base", action="store_true", help="the base image only, not the families")
     up_cmd = sub.add_parser("up", help="start lab containers named after inventory hosts")
     up_cmd.add_argument("hosts", nargs="+")
     down_cmd = sub.add_parser("down", help="remove lab containers (all by default)")
@@ -434,6 +442,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "image":
+            if args.base:
+                # A current base needs no lock: the family bakes that may hold it only read it.
+                built = False
+                if args.force or image_recipe() != recipe_digest():
+                    with _images_lock():
+                        built = build_image(force=args.force)
+                print(f"{IMAGE}: {'built' if built else 'cached'}")
+                return 0
             for image, built in build_images(force=args.force).items():
                 print(f"{image}: {'built' if built else 'cached'}")
         elif args.command == "up":
