@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 KNOWN_MAC = "52:54:00:19:00:0a"
+# Registered too, never reported (no container has it).
+UNREPORTED_MAC = "52:54:00:19:00:0c"
+REPORTS = "/var/lib/schoolfleet/hwreport/reports"
 UNKNOWN_MAC = "52:54:00:99:99:01"
 RECORD = "/usr/local/bin/record-lease"
 SCENARIO = Path(__file__).resolve().parents[1]
@@ -121,12 +124,14 @@ def test_ipxe_script_asks_for_the_menu_of_its_own_mac(client, net):
 
 def test_the_registered_mac_gets_its_menu_with_the_install_by_default(client, net):
     server_ip = net[1]
-    status, body = http(client, server_ip, "/ipxe/hosts/52-54-00-19-00-0a.ipxe")
+    status, body = http(client, server_ip, "/ipxe/hosts/52-54-00-19-00-0c.ipxe")
     assert status == 200 and body.startswith("#!ipxe")
     assert "choose --default install" in body
     assert f"kernel http://{server_ip}/d-i/linux" in body
-    assert f"url=http://{server_ip}/preseed/52-54-00-19-00-0a.cfg" in body
-    assert "hostname=ws-sf-000001" in body
+    assert f"url=http://{server_ip}/preseed/52-54-00-19-00-0c.cfg" in body
+    assert "hostname=ws-sf-000003" in body
+    # workstation_install_kernel_args (the converge's serial console) before "---".
+    assert "netcfg/choose_interface=auto console=tty0 console=ttyS0,115200n8 --- quiet" in body
     for path in ("/d-i/linux", "/d-i/initrd.gz"):
         code = client.check_output(f"curl -s -o /dev/null -w '%{{http_code}}' -I http://{server_ip}{path}")
         assert code == "200"
@@ -168,6 +173,8 @@ def test_the_late_command_installs_the_key_and_the_report_sender(client, net):
     assert status == 200
     assert "admin@molecule" in body and "schoolfleet-hwreport.service" in body
     assert f"SCHOOLFLEET_HWREPORT_SERVER=http://%s:%s\\n' {server_ip} 8099" in body
+    # The first report, before the reboot at the end of the install (its menu then boots the disk).
+    assert f"schoolfleet-hwreport send --server http://{server_ip}:8099 --attempts 3" in body
     client.run_test("sh -n /tmp/body")
 
 
@@ -195,6 +202,64 @@ def test_a_hardware_report_reaches_the_server(client, server, net):
     report = index["reports"][KNOWN_MAC]
     assert report["mac"] == KNOWN_MAC
     assert report["from"] == client.check_output("ip -4 -o addr show eth0").split()[3].split("/")[0]
+
+
+def test_the_web_server_configuration_is_valid(server):
+    server.run_expect([0], "nginx -t")
+
+
+def test_once_reported_the_machine_boots_its_disk_by_default(client, server, net):
+    """The end of the install reports; from then on the menu's default is local (no reinstall loop)."""
+    server_ip = net[1]
+    menu = "/ipxe/hosts/52-54-00-19-00-0a.ipxe"
+    # What an admin does to ask for a reinstall: remove the machine's report file.
+    server.run_test(f"rm -f {REPORTS}/52-54-00-19-00-0a.json")
+    status, body = http(client, server_ip, menu)
+    assert status == 200 and "choose --default install" in body
+    # What late-command.sh does in the installed system before its reboot.
+    client.run_expect([0], f"schoolfleet-hwreport send --server http://{server_ip}:8099 --attempts 2")
+    assert server.file(f"{REPORTS}/52-54-00-19-00-0a.json").is_file
+    status, body = http(client, server_ip, menu)
+    assert status == 200 and body.startswith("#!ipxe")
+    assert "choose --default local" in body and "(installee)" in body
+    # The install is still there for a person at the PC.
+    assert "item install " in body and f"kernel http://{server_ip}/d-i/linux" in body
+    assert "hostname=ws-sf-000001" in body
+    # The registered machine that never reported keeps the install as default.
+    status, body = http(client, server_ip, "/ipxe/hosts/52-54-00-19-00-0c.ipxe")
+    assert status == 200 and "choose --default install" in body
+    # A report from a MAC the register does not know gives it no menu (still the message).
+    server.run_test(f"echo '{{}}' > {REPORTS}/52-54-00-99-99-02.json")
+    try:
+        body = http(client, server_ip, "/ipxe/hosts/52-54-00-99-99-02.ipxe")[1]
+        assert "pas enregistree" in body and "kernel" not in body
+    finally:
+        server.run(f"rm -f {REPORTS}/52-54-00-99-99-02.json")
+
+
+def test_the_prefetch_fills_the_cache_with_both_boot_loaders(server):
+    """One resolution per boot loader (grub-pc and grub-efi-amd64 conflict): the service exits 0."""
+    unit = "workstation-install-prefetch.service"
+    dropin = f"/run/systemd/system/{unit}.d"
+    # Outside the maintenance window the guard would skip the run: the test lifts it (ExecCondition=).
+    server.run_test(f"mkdir -p {dropin} && printf '[Service]\\nExecCondition=\\n' > {dropin}/test.conf")
+    server.run_test("systemctl daemon-reload")
+    try:
+        run = server.run(f"timeout 1500 systemctl start {unit}")
+        shown = server.check_output(f"systemctl show -p Result -p ExecMainStatus {unit}")
+        invocation = server.check_output(f"systemctl show -p InvocationID --value {unit}")
+        log = server.run(f"journalctl _SYSTEMD_INVOCATION_ID={invocation} --no-pager -o cat").stdout
+        assert run.rc == 0, log
+    finally:
+        server.run(f"rm -rf {dropin} && systemctl daemon-reload")
+    assert "Result=success" in shown and "ExecMainStatus=0" in shown, log
+    assert "bios: done" in log and "uefi: done" in log
+    for package in ("grub-pc", "grub-efi-amd64"):
+        found = server.check_output(f"find /var/cache/apt-cacher-ng -name '{package}_*_amd64.deb' -size +1k")
+        assert found.strip(), f"no {package} .deb in the school's cache"
+    # The prefetch's own copies are gone (apt-cacher-ng keeps the packages).
+    left = server.check_output("find /var/lib/workstation-install/prefetch/archives -name '*.deb'")
+    assert not left.strip()
 
 
 def test_a_reservation_outside_the_reserved_range_is_refused_before_any_change(server, net):
