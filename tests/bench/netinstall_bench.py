@@ -1257,9 +1257,8 @@ def classroom_again(args: argparse.Namespace, stop_at: dt.datetime) -> int:
     """The classroom measurement alone, on a lab left by `install --keep`, from its urls.txt."""
     if args.server == "roles":
         LAYOUT[0] = ROLES
-    urls = sorted(
-        {as_url(line.strip()) for line in (WORK / "urls.txt").read_text().splitlines() if line.strip()}
-    )
+    listing = Path(args.urls) if args.urls else WORK / "urls.txt"
+    urls = sorted({as_url(line.strip()) for line in listing.read_text().splitlines() if line.strip()})
     results = Results(started=time.time() - args.install_minutes * 60)
     if args.install_minutes:
         results.milestones["installer finished (late_command fetch)"] = time.time()
@@ -1366,6 +1365,7 @@ def wait_for_install(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="netinstall_bench", description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=("plumbing", "install", "classroom"))
+    parser.add_argument("--urls", help="classroom: the URL list (default: the last install's urls.txt)")
     parser.add_argument(
         "--install-minutes",
         type=float,
