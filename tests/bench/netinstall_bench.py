@@ -1,38 +1,43 @@
 """Benchmark (not a test): a QEMU machine boots from a lab school server and installs Debian 12 unattended.
 
     .venv/bin/python tests/bench/netinstall_bench.py plumbing [--firmware bios|uefi]
-    .venv/bin/python tests/bench/netinstall_bench.py install [--server standalone|roles] [--prefetch FILE]
-                                                            [--timeout MIN] [--stop-at HH:MM] [--clients 30]
+    .venv/bin/python tests/bench/netinstall_bench.py install [--server roles|standalone]
+            [--installer debootstrap|d-i] [--prefetch FILE] [--timeout MIN] [--stop-at HH:MM] [--clients 30]
+            [--keep] [--reuse]
+    .venv/bin/python tests/bench/netinstall_bench.py classroom --keep [--urls FILE] [--clients 30]
 
 Issue 19, "once, end to end". The lab is the bench's own (containers `netbench-*` on the podman network
 `netbench-lab`, label schoolfleet.lab=netbench), so the shared lab and Molecule are left alone:
-  netbench-central   the central server's apt cache (apt-cacher-ng, fetching from the Debian mirror);
-  netbench-school    the school server: DHCP, TFTP (iPXE), HTTP (menu per MAC, d-i kernel/initrd,
-                     preseed per machine), the school's apt cache (apt-cacher-ng, upstream = central's),
-                     and the hardware report receiver;
+  netbench-central   the central server's apt cache (apt-cacher-ng, fetching from the Debian mirror) and
+                     the in-house repository (a flat repository of schoolfleet-agent, signed here);
+  netbench-school    the school server: DHCP, TFTP (iPXE), HTTP (menu per MAC, installer, preseed per
+                     machine), the school's apt cache (upstream = central's) and the hardware report receiver;
   a tap device on the network's Linux bridge, and QEMU (TCG: this CPU has no vmx/svm) with a fixed MAC,
   which boots from the network, installs, reboots from its disk and reports its hardware.
 
-  plumbing  BIOS or UEFI (OVMF) firmware gets a reserved address and fetches a script over TFTP and a
-            file over HTTP, then stops: the network path without an install (a minute or two).
-  install   the whole install. It prints the install time (QEMU start to the installer's last request,
-            and to the installed system's hardware report), the bytes the machine fetched from the
-            school server and the bytes the school server fetched past itself (from the central cache
-            or the internet: nftables counters in the school server, checked against apt-cacher-ng's
-            logs), then measures the school server with N concurrent clients fetching the package set
-            that the install fetched (the URLs in the school cache's log, through that cache, plus the
-            kernel and initrd) and estimates a classroom of N machines installing at once.
+  plumbing   BIOS or UEFI (OVMF) firmware gets a reserved address and fetches a script over TFTP and a
+             file over HTTP, then stops: the network path without an install (a minute or two).
+  install    the whole install. It prints the install time (QEMU start to the installer's late command,
+             and to the installed system's hardware report), the bytes the machine fetched from the
+             school server and the bytes the school server fetched past itself (nftables counters in the
+             school server, checked against apt-cacher-ng's logs), then measures the school server with N
+             concurrent clients fetching what the install fetched (the URLs in the school cache's log,
+             through that cache, and the web server's) and estimates a classroom of N machines at once.
+  classroom  that last measurement alone, on a lab kept by `install --keep`.
 
-  --server standalone  the school server is set up by this script with stand-ins (dnsmasq instead of
-                       Kea, a small Python HTTP server): the measurements do not need the roles.
-  --server roles       the school server is converged with roles school_dhcp and workstation_install.
-  --prefetch FILE      before the install, fetch every URL of FILE through the school cache (the
-                       off-hours prefetch; `install` writes the URLs it saw to .cache/bench/netinstall/
-                       urls.txt), then zero the counters: the bytes past the school should then be ~0.
+  --server roles       the school server converged with school_dhcp and workstation_install
+                       (netinstall/converge.yml), then the roles' off-hours prefetch, run at once;
+  --server standalone  stand-ins set up by this script (dnsmasq, a small Python web server).
+  --installer d-i      Debian's netboot installer with the preseed: it cannot finish here, the mirror this
+                       machine reaches serves no .udeb (see "the debootstrap installer" below);
+  --installer debootstrap (default) the bench's own initramfs, served by the school server, doing the
+                       preseed's install through the school cache and running the roles' late command.
+  --prefetch FILE      before the install, fetch every URL of FILE through the school cache (`install`
+                       writes the URLs it saw to .cache/bench/netinstall/urls.txt).
 
 Every wait has a timeout; SIGINT/SIGTERM, a timeout or --stop-at (default 18:10 UTC, the machine's
-CPU is needed after that) stops the VM, prints what was measured so far and removes the bench's
-containers, tap and network.
+CPU is needed after that) stops the VM and prints what was measured so far; the bench's containers,
+tap and network are removed at the end unless --keep.
 """
 
 from __future__ import annotations
@@ -503,7 +508,6 @@ class Layout:
     http_format: str  # "netbench" (the stand-in's own lines) or "nginx" (combined)
     hwreport_index: str
     marks: tuple[tuple[str, str], ...]
-    installer_urls: tuple[str, ...]
 
 
 STANDALONE = Layout(
@@ -516,7 +520,6 @@ STANDALONE = Layout(
         ("/preseed/", "installer fetched its preseed"),
         ("/netbench/late.sh", "installer finished (late_command fetch)"),
     ),
-    installer_urls=(f"http://{SCHOOL_IP}/d-i/linux", f"http://{SCHOOL_IP}/d-i/initrd.gz"),
 )
 ROLES = Layout(
     http_log="/var/log/nginx/access.log",
@@ -529,7 +532,6 @@ ROLES = Layout(
         ("/preseed/", "installer fetched its preseed"),
         ("/install/late-command.sh", "installer finished (late_command fetch)"),
     ),
-    installer_urls=(f"http://{SCHOOL_IP}/d-i/linux", f"http://{SCHOOL_IP}/d-i/initrd.gz"),
 )
 # The set-up in use (install_steps picks it).
 LAYOUT = [STANDALONE]
