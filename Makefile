@@ -32,7 +32,8 @@ ROLES_WITH_SCENARIOS = $(patsubst roles/%/molecule/default/molecule.yml,%,$(wild
 # run with `make molecule-ROLE` or `make molecule-all` until they do (see the open issues).
 # Longest first: `make test` runs them in TEST_JOBS lanes beside lint and unit, and a long scenario
 # started last would leave one lane idle at the end.
-GATED_SCENARIOS ?= school_directory backup_client web_filter radius_server wifi_schedule antivirus school_sync common agent_package
+GATED_SCENARIOS ?= workstation school_directory workstation_install backup_client web_filter radius_server \
+    wifi_schedule antivirus agent_package school_sync common
 # Lanes: a scenario spends much of its time waiting (apt, service starts and stops, timers), so two
 # run side by side on two cores; each one's output is printed whole when it ends (--output-sync).
 TEST_JOBS ?= 2
