@@ -1,7 +1,8 @@
 """Backups of a school server to the datacenter, proved end to end with two containers.
 
 The tests run in file order and build on each other: a backup, a restore, the school's failed
-attempt to delete history, retention from the datacenter, then a backup killed mid-run.
+attempt to delete history, retention from the datacenter, a school lying about its snapshots'
+dates, then a backup killed mid-run.
 """
 
 import datetime as dt
@@ -23,6 +24,23 @@ def status():
 
 def snapshots():
     return json.loads(SCHOOL.check_output("schoolfleet-restic snapshots --json"))
+
+
+def raw_restic(args):
+    # What root on a school server can always do: restic itself with the school's key and password,
+    # not the wrapper. The datacenter must hold whatever this sends.
+    return (
+        "RESTIC_REPOSITORY=rclone: RESTIC_PASSWORD_FILE=/etc/schoolfleet-backup/repository.pass "
+        f"restic --no-cache -o rclone.program=/usr/local/lib/schoolfleet-backup/ssh-datacenter {args}"
+    )
+
+
+def retention():
+    return DC.run("systemctl start schoolfleet-backup-retention.service")
+
+
+def retention_report():
+    return json.loads(DC.file("/var/lib/schoolfleet-backup-server/retention-status.json").content_string)
 
 
 def server_restic(*args):
@@ -114,12 +132,23 @@ def test_a_whole_server_restore_to_another_place():
         assert SCHOOL.check_output(f"cmp {path} /mnt/rebuilt{path} && echo same") == "same"
 
 
+def test_the_wrapper_allows_only_what_backups_need():
+    for args, message in (
+        ("forget latest", "'forget' is not allowed"),
+        ("backup --time 2030-01-01 /srv", "--time"),
+    ):
+        refused = SCHOOL.run(f"schoolfleet-restic {args}")
+        assert refused.rc == 2 and message in refused.stderr
+
+
 def test_the_school_cannot_delete_or_rewrite_its_history():
     ids = [s["id"] for s in snapshots()]
-    # restic retries a refused delete for ~50 s; the refusal itself shows in the first seconds.
-    attempt = SCHOOL.run(f"timeout 15 schoolfleet-restic forget {ids[0]}")
-    assert attempt.rc != 0
-    assert "403 Forbidden" in attempt.stderr
+    # restic retries a refused delete for a minute or more: stop it at the first refusal (its
+    # next retry message hits the closed pipe), however long a loaded machine takes to get there.
+    attempt = SCHOOL.run(
+        f"timeout 180 sh -c '{raw_restic('forget ' + ids[0])} 2>&1 | grep -m1 \"403 Forbidden\"'"
+    )
+    assert attempt.rc == 0, attempt.stdout + attempt.stderr
     # The killed attempt left its exclusive lock; lock files are the one thing a school may delete.
     SCHOOL.check_output("schoolfleet-restic unlock")
     # Whatever command the school's key asks for, the server only runs the append-only restic server.
@@ -140,7 +169,7 @@ def test_retention_prunes_from_the_datacenter():
 
     def backup(days: int) -> None:
         when = (today - dt.timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S")
-        SCHOOL.check_output(f"schoolfleet-restic backup -q --host school-a --time '{when}' /srv/school")
+        SCHOOL.check_output(raw_restic(f"backup -q --host school-a --time '{when}' /srv/school"))
 
     for days in (400, 95, 40, 9, 8):
         backup(days)
@@ -150,7 +179,7 @@ def test_retention_prunes_from_the_datacenter():
     # The one backup made by the service so far, plus the six back-dated ones.
     assert len(snapshots()) == 7
     size_before = int(DC.check_output(f"du -sb {REPO}").split()[0])
-    result = DC.run("systemctl start schoolfleet-backup-retention.service")
+    result = retention()
     assert result.rc == 0, DC.run("journalctl -u schoolfleet-backup-retention -n 30 --no-pager").stdout
     # keep_daily 2, keep_weekly 1, keep_monthly 1: today's latest and yesterday's remain.
     kept = snapshots()
@@ -160,10 +189,45 @@ def test_retention_prunes_from_the_datacenter():
         (today - dt.timedelta(days=1)).strftime("%Y-%m-%d"),
     }
     assert int(DC.check_output(f"du -sb {REPO}").split()[0]) < size_before - 2_000_000
-    report = json.loads(DC.file("/var/lib/schoolfleet-backup-server/retention-status.json").content_string)
+    report = retention_report()
     assert report["repositories"][0]["result"] == "ok" and report["repositories"][0]["removed"] == 7 - 2
     # The school can still write after the server rewrote the index.
     assert DC.check_output(f"find {REPO} ! -user schoolbackup | wc -l") == "0"
+
+
+def test_snapshots_dated_ahead_cannot_prune_the_real_history():
+    real = {s["id"] for s in snapshots()}
+    now = dt.datetime.now()
+
+    def fake(when: dt.datetime) -> None:
+        stamp = when.strftime("%Y-%m-%d %H:%M:%S")
+        SCHOOL.check_output(raw_restic(f"backup -q --host school-a --time '{stamp}' /srv/school/classes"))
+
+    # Years ahead, one per day then per month: keep-daily/weekly/monthly alone would keep these and
+    # prune the real ones. Retention refuses the repository and removes nothing.
+    for days in (*range(700, 706), *range(760, 950, 31)):
+        fake(now + dt.timedelta(days=days))
+    result = retention()
+    assert result.rc != 0
+    entry = retention_report()["repositories"][0]
+    assert entry["result"] == "refused" and "dated in the future" in entry["error"]
+    # At err priority in the journal, where the admins' alerts look.
+    journal = DC.check_output("journalctl -u schoolfleet-backup-retention -p err -n 5 --no-pager -o cat")
+    assert "dated in the future" in journal
+    assert real <= {s["id"] for s in snapshots()}
+    # An admin removes the fakes from the datacenter side (the school cannot).
+    fakes = [s["id"] for s in snapshots() if s["id"] not in real]
+    assert server_restic("forget", *fakes).rc == 0
+
+    # Within the clock skew but later today than the real backup: keep-daily alone would keep this
+    # one for today and drop the real one; nothing younger than the keep-daily period goes.
+    fake(now + dt.timedelta(minutes=30))
+    result = retention()
+    assert result.rc == 0, DC.run("journalctl -u schoolfleet-backup-retention -n 30 --no-pager").stdout
+    assert real <= {s["id"] for s in snapshots()}
+    # Leave only the real history for the next test, whose "latest" must be a real backup.
+    fakes = [s["id"] for s in snapshots() if s["id"] not in real]
+    assert len(fakes) == 1 and server_restic("forget", *fakes).rc == 0
 
 
 def test_an_interrupted_backup_leaves_the_repository_usable():
@@ -198,5 +262,5 @@ def test_an_interrupted_backup_leaves_the_repository_usable():
     )
     SCHOOL.check_output("rm /srv/school/big-video.bin")
     # The datacenter side agrees: its retention run (unlock, prune, check) passes too.
-    result = DC.run("systemctl start schoolfleet-backup-retention.service")
+    result = retention()
     assert result.rc == 0, DC.run("journalctl -u schoolfleet-backup-retention -n 30 --no-pager").stdout
