@@ -90,11 +90,15 @@ demo-down: venv
 	$(BIN)/python -m schoolfleet.lab down
 
 # --- the tests ----------------------------------------------------------------------------
-# The family images build in one lane while lint runs in the other.
+# Two stages. First the images build (minutes when a recipe changed) while lint runs beside them.
+# Then, with the images ready, the lanes start in the order given: the longest scenario and the
+# unit tests first, so that no long job starts last and leaves a lane idle at the end (in one
+# stage, make started them last, as soon as the images were done).
 test: deps venv package
 	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target image lint; \
 	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target \
-	    $(addprefix molecule-,$(firstword $(GATED_SCENARIOS))) lint unit \
+	    $(addprefix molecule-,$(firstword $(GATED_SCENARIOS))) unit \
 	    $(addprefix molecule-,$(wordlist 2,$(words $(GATED_SCENARIOS)),$(GATED_SCENARIOS))); \
 	echo "make test: every check passed in $$(( $$(date +%s) - start )) s"
 	@if [ -n "$(strip $(PENDING_SCENARIOS))" ]; then echo "Not in the gate yet: $(PENDING_SCENARIOS)"; fi
@@ -132,8 +136,18 @@ molecule: image
 molecule-all: image
 	@set -e; for role in $(ROLES_WITH_SCENARIOS); do $(MAKE) --no-print-directory molecule-$$role; done
 
+# Each scenario's job events are recorded as AWX would keep them (ansible-runner's awx_display
+# callback, same screen output as the default one) and searched for the secrets the scenario
+# handled (schoolfleet.event_scan). The search fails the scenario for those in EVENT_SCAN_ENFORCED
+# and only reports for the others, until their leaks are fixed (issue #24, item 2).
+EVENT_SCAN_ENFORCED ?= backup_client school_directory
+RUNNER_CALLBACKS = $(shell $(BIN)/python -c 'import ansible_runner.display_callback.callback as c, os; print(os.path.dirname(c.__file__))' 2>/dev/null)
 molecule-%: image package
-	@start=$$(date +%s); cd roles/$* && $(BIN)/molecule test; \
+	@start=$$(date +%s); events=$(CACHE)/events/$*; rm -rf $$events; mkdir -p $$events; \
+	cd roles/$* && SCHOOLFLEET_EVENTS_DIR=$$events AWX_ISOLATED_DATA_DIR=$$events \
+	    ANSIBLE_CALLBACK_PLUGINS=$(RUNNER_CALLBACKS) ANSIBLE_STDOUT_CALLBACK=awx_display $(BIN)/molecule test; \
+	cd $(ROOT) && if ! $(BIN)/python -m schoolfleet.event_scan $$events roles/$*/molecule/default; then \
+	    case " $(EVENT_SCAN_ENFORCED) " in *" $* "*) exit 1;; *) echo "molecule-$*: event scan not enforced yet";; esac; fi; \
 	echo "molecule-$*: passed in $$(( $$(date +%s) - start )) s"
 
 # Benchmarks print ratios measured in one run; each takes minutes (see the issue notes for figures).

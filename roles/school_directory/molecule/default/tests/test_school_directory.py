@@ -21,7 +21,8 @@ CLIENT = testinfra.get_host("podman://school-directory-client")
 SERVER = "//school-directory-dc"
 SCENARIO = Path(__file__).resolve().parents[1]
 EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
-SLIPS = EPHEMERAL / "slips"
+# Where converge.yml prints them: beside the recorded job events when make runs the scenario.
+SLIPS = Path(os.environ.get("SCHOOLFLEET_EVENTS_DIR") or EPHEMERAL) / "slips"
 
 
 def directory():
