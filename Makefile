@@ -100,6 +100,7 @@ test: deps venv package
 	@if [ -n "$(strip $(PENDING_SCENARIOS))" ]; then echo "Not in the gate yet: $(PENDING_SCENARIOS)"; fi
 
 lint: venv
+	$(ROOT)/scripts/check-vault-files $(ROOT)
 	$(BIN)/yamllint --strict .
 	$(BIN)/ruff check scripts plugins tests roles
 	$(BIN)/ruff format --check scripts plugins tests roles
