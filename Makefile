@@ -104,6 +104,7 @@ test: deps venv package
 	@if [ -n "$(strip $(PENDING_SCENARIOS))" ]; then echo "Not in the gate yet: $(PENDING_SCENARIOS)"; fi
 
 lint: venv
+	$(ROOT)/scripts/check-vault-files $(ROOT)
 	$(BIN)/yamllint --strict .
 	$(BIN)/ruff check scripts plugins tests roles
 	$(BIN)/ruff format --check scripts plugins tests roles
@@ -114,10 +115,12 @@ unit: venv unit-agent-debian
 	$(BIN)/pytest
 
 # The agent's tests under Debian 12's own python3 in the lab image: on the source tree, then on the
-# package installed from the .deb (dpkg -i in the throwaway container), then purged.
+# package installed from the .deb (dpkg -i in the throwaway container), then purged. The central
+# blocklist mirror's fetch tests too: it runs on that python3 (3.11.2, no tarfile filters).
 unit-agent-debian: base-image package
 	podman run --rm --network none -v $(ROOT):/src:ro -w /src -e PYTHONDONTWRITEBYTECODE=1 $(LAB_IMAGE) \
 	    sh -euc 'PYTHONPATH=scripts/agent python3 -m unittest discover -s tests/agent; \
+	        python3 -m unittest discover -s tests/unit/blocklist -p "test_blocklist_mirror*.py"; \
 	        dpkg -i /src/.cache/packages/$(notdir $(AGENT_DEB)) >/dev/null; \
 	        schoolfleet-hwreport --help >/dev/null; \
 	        systemd-analyze verify /lib/systemd/system/schoolfleet-hwreport*.service; \

@@ -1,7 +1,8 @@
 """Run a playbook over the fleet school by school, in waves, inside each school's maintenance window.
 
     python -m schoolfleet.fleet PLAYBOOK [-i INVENTORY] [--limit PATTERN] [--concurrency N]
-                                [--retries N] [--force] [--at ISO-8601] [--report-dir DIR]
+                                [--retries N] [--stop-threshold SHARE] [--force] [--at ISO-8601]
+                                [--report-dir DIR]
 
 One job per school (its servers and devices the playbook targets), so one school's failure never
 stops another. Waves follow the communes: a commune's schools run together, `--concurrency` at a
@@ -9,8 +10,10 @@ time, and the next commune starts when the wave is over, so a bad change shows u
 first. A school outside its maintenance window is skipped unless `--force`; unreachable schools
 (switched off, network down) and schools whose failures are all of the moment (an apt lock held by
 another run, a mirror or resolver briefly away) are retried; other task failures are not (running
-them again changes nothing). The report lists per school: result, changed tasks, failures with their
-message, duration, on the terminal and as JSON and Markdown in the report directory. `--mitogen` (or
+them again changes nothing). The run stops after a wave (the canary commune's single school
+included) where at least `--stop-threshold` of the schools failed or stayed unreachable (default 1:
+all of them). The report lists per school: result, changed tasks, failures with their message,
+duration, on the terminal and as JSON and Markdown in the report directory. `--mitogen` (or
 SCHOOLFLEET_MITOGEN=1) runs with Mitogen's linear strategy.
 """
 
@@ -271,8 +274,11 @@ def run_fleet(
     concurrency: int = 4,
     retries: int = 2,
     pause: float = 10.0,
+    stop_threshold: float = 1.0,
     progress: Callable[[str], None] = print,
 ) -> list[SchoolResult]:
+    """Run the waves in order; stop when at least `stop_threshold` of a wave's schools that ran
+    failed or stayed unreachable (1.0: all of them)."""
     calendars: dict[str, SchoolCalendar] = {}
     results: list[SchoolResult] = []
     total = len(jobs)
@@ -297,16 +303,21 @@ def run_fleet(
                     f"[{len(results)}/{total}] {done.key:24} {done.result:11} changed={done.changed:<3} "
                     f"{done.duration:6.1f} s ({done.commune})"
                 )
-        # A wave that failed everywhere is a bad change, not a bad school: stop before the next one.
+        # A wave that failed widely is a bad change, not a bad school: stop before the next one.
+        # Unreachable counts too: a change that cuts SSH leaves every school unreachable, not
+        # failed. A wave of one (the canary commune's single school) is no exception.
         ran = [r for r in results if r.key in {job.key for job in todo}]
-        if ran and len(ran) > 1 and all(r.result == "failed" for r in ran):
+        bad = sum(r.result in {"failed", "unreachable"} for r in ran)
+        if ran and bad >= stop_threshold * len(ran):
             for job in (j for later in planned for j in later if j.key not in {r.key for r in results}):
                 results.append(
                     SchoolResult(
                         job.key, job.name, job.commune, result="skipped", note="stopped: wave failed"
                     )
                 )
-            progress("every school of the last wave failed: the run stops here")
+            progress(
+                f"{bad} of {len(ran)} school(s) of the last wave failed or unreachable: the run stops here"
+            )
             break
     return results
 
@@ -374,6 +385,17 @@ def inventory_listing(inventory: Path, limit: str | None) -> tuple[dict[str, Any
     return json.loads(listing.stdout, object_hook=untag_unsafe), targeted
 
 
+def stop_threshold(text: str) -> float:
+    """The --stop-threshold argument: a share of a wave, more than 0, at most 1."""
+    try:
+        share = float(text)
+    except ValueError:
+        share = -1.0
+    if not 0 < share <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share of a wave (more than 0, at most 1)")
+    return share
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fleet", description=__doc__.splitlines()[0])
     parser.add_argument("playbook", type=Path)
@@ -385,6 +407,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         default=2,
         help="retries of schools unreachable or failing for transient reasons",
+    )
+    parser.add_argument(
+        "--stop-threshold",
+        type=stop_threshold,
+        default=1.0,
+        help="stop the run after a wave where this share of the schools failed or stayed unreachable"
+        " (default 1: all of them; 0.5: half)",
     )
     parser.add_argument("--force", action="store_true", help="ignore the maintenance windows")
     parser.add_argument("--at", help="decide the windows for this ISO 8601 moment instead of now")
@@ -405,7 +434,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_with_runner(playbook, args.inventory.resolve(), hosts, args.extra, envvars)
 
     results = run_fleet(
-        jobs, runner, moment=moment, force=args.force, concurrency=args.concurrency, retries=args.retries
+        jobs,
+        runner,
+        moment=moment,
+        force=args.force,
+        concurrency=args.concurrency,
+        retries=args.retries,
+        stop_threshold=args.stop_threshold,
     )
     title = f"{playbook.name} on {len(jobs)} schools, {moment.astimezone(PARIS):%Y-%m-%d %H:%M}"
     json_path, md_path = write_report(results, args.report_dir, title)

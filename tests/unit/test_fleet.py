@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 from collections.abc import Sequence
 from pathlib import Path
+
+import pytest
 
 from schoolfleet import fleet
 from schoolfleet.maintenance.window import PARIS
@@ -67,8 +70,12 @@ class FakeRunner:
         )
 
 
-def run(runner: FakeRunner, moment: dt.datetime, force: bool = False) -> dict[str, fleet.SchoolResult]:
-    results = fleet.run_fleet(jobs(), runner, moment=moment, force=force, pause=0, progress=lambda line: None)
+def run(
+    runner: FakeRunner, moment: dt.datetime, force: bool = False, **options: float
+) -> dict[str, fleet.SchoolResult]:
+    results = fleet.run_fleet(
+        jobs(), runner, moment=moment, force=force, pause=0, progress=lambda line: None, **options
+    )
     return {r.key: r for r in results}
 
 
@@ -104,6 +111,88 @@ def test_a_wave_failing_everywhere_stops_the_run() -> None:
     assert results["school_0690002b"].result == "skipped"
     assert results["school_0690002b"].note == "stopped: wave failed"
     assert ("ferry-srv",) not in runner.calls
+
+
+def test_a_change_that_cuts_ssh_stops_the_run_after_the_canary() -> None:
+    # Every school turns unreachable, even after its retries: the canary commune (Aulnay) is the
+    # last one touched, and its wave of two counts unreachable as failed.
+    down = fleet.RunOutcome(ok=False, unreachable=True, changed=0, failures=["x: Gathering Facts: timeout"])
+    runner = FakeRunner({host: [down] * 3 for host in ("pasteur-srv", "curie-srv", "ferry-srv")})
+    results = run(runner, SCHOOL_DAY_EVENING)
+    assert results["school_0690001a"].result == "unreachable"
+    assert results["school_0690002b"].result == "skipped"
+    assert results["school_0690002b"].note == "stopped: wave failed"
+    assert ("ferry-srv",) not in runner.calls
+
+
+def test_a_canary_of_one_school_failing_stops_the_run() -> None:
+    def school(n: int, commune: str) -> fleet.SchoolJob:
+        return fleet.SchoolJob(f"school_{n}", f"S{n}", commune, None, (f"s{n}-srv",))
+
+    planned = [school(1, "Ambly"), school(2, "Brou"), school(3, "Brou")]
+    for outcome in (
+        fleet.RunOutcome(ok=False, unreachable=True, changed=0, failures=["s1-srv: ssh: timeout"]),
+        fleet.RunOutcome(ok=False, unreachable=False, changed=0, failures=["s1-srv: template: bad"]),
+    ):
+        runner = FakeRunner({"s1-srv": [outcome] * 3})
+        results = fleet.run_fleet(
+            planned, runner, moment=SCHOOL_DAY_EVENING, pause=0, progress=lambda _: None
+        )
+        assert [r.result for r in results] == [
+            "unreachable" if outcome.unreachable else "failed",
+            "skipped",
+            "skipped",
+        ]
+        assert runner.calls == [("s1-srv",)] * (3 if outcome.unreachable else 1)
+
+
+def test_the_stop_threshold_is_a_share_of_the_wave() -> None:
+    # Pasteur fails, Curie is fine: half of the canary wave.
+    broken = fleet.RunOutcome(ok=False, unreachable=False, changed=0, failures=["bad template"])
+    assert run(FakeRunner({"pasteur-srv": [broken]}), SCHOOL_DAY_EVENING)["school_0690002b"].result == "ok"
+    halted = run(FakeRunner({"pasteur-srv": [broken]}), SCHOOL_DAY_EVENING, stop_threshold=0.5)
+    assert halted["school_0690002b"].note == "stopped: wave failed"
+    assert (
+        run(FakeRunner({"pasteur-srv": [broken]}), SCHOOL_DAY_EVENING, stop_threshold=0.6)[
+            "school_0690002b"
+        ].result
+        == "ok"
+    )
+
+
+def test_the_stop_threshold_option_takes_a_share_between_0_and_1() -> None:
+    assert fleet.stop_threshold("0.25") == 0.25
+    assert fleet.stop_threshold("1") == 1.0
+    for bad in ("0", "1.5", "-1", "half"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            fleet.stop_threshold(bad)
+
+
+def test_a_simulated_ssh_cut_stops_a_real_run_after_the_canary(tmp_path: Path) -> None:
+    # Real ansible-playbook runs through ansible-runner against hosts whose SSH port is closed, as
+    # after a change that cut SSH: unreachable (rc 4, "dark"), never "failed".
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        "all:\n  hosts:\n    pasteur-srv: {}\n    curie-srv: {}\n    ferry-srv: {}\n"
+        "  vars: {ansible_host: 127.0.0.1, ansible_port: 1, ansible_user: nobody,"
+        " ansible_ssh_common_args: '-o ConnectTimeout=3 -o BatchMode=yes'}\n"
+    )
+    playbook = tmp_path / "play.yml"
+    playbook.write_text("- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.ping:\n")
+    ran: list[tuple[str, ...]] = []
+
+    def runner(hosts: Sequence[str]) -> fleet.RunOutcome:
+        ran.append(tuple(hosts))
+        return fleet.run_with_runner(playbook, inventory, hosts, [])
+
+    schools = [job for job in jobs() if job.key != "central"]
+    results = fleet.run_fleet(
+        schools, runner, moment=SCHOOL_DAY_EVENING, retries=0, pause=0, progress=lambda _: None
+    )
+    by_key = {r.key: r for r in results}
+    assert by_key["school_0690001a"].result == by_key["school_0690003c"].result == "unreachable"
+    assert by_key["school_0690002b"].note == "stopped: wave failed"
+    assert ("ferry-srv",) not in ran
 
 
 def test_report_lists_failures_first(tmp_path: Path) -> None:

@@ -11,7 +11,10 @@ file per new version:
 A sorted full list shifts at every change (rsync of it moves ~7 % for 200 new domains); a delta of
 200 names is a few kilobytes. The manifest is written last, by rename, so a school never sees a
 version whose files are not all there. On any failed check the previous publication stays as it
-is, the command exits non-zero (the systemd unit fails) and an alert is logged at priority crit.
+is, the command exits non-zero (the systemd unit fails), an alert is logged at priority crit and
+the status file (--status) says ok: false with the error. A download cut short, a truncated or
+corrupted archive, and an archive member outside its tree are such failed checks; an https
+archive is unpacked to its folders and regular files only (no links, no devices).
 
 Runs on the central server with the Debian python3 and rsync only.
 """
@@ -23,6 +26,7 @@ import contextlib
 import datetime as dt
 import gzip
 import hashlib
+import http.client
 import ipaddress
 import json
 import re
@@ -32,6 +36,7 @@ import sys
 import tarfile
 import tempfile
 import urllib.request
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -141,8 +146,11 @@ def fetch(source: str, dest: Path) -> Path:
         archive = dest / "download.tar.gz"
         with urllib.request.urlopen(source, timeout=300) as response, archive.open("wb") as out:
             shutil.copyfileobj(response, out)
-        with tarfile.open(archive) as tar:
-            tar.extractall(dest / "tree", filter="data")
+            # http.client returns a body cut short by a closed connection without an error.
+            announced = response.headers.get("Content-Length", "")
+            if announced.isdigit() and out.tell() != int(announced):
+                raise ValidationError(f"download cut short: {out.tell()} of {announced} bytes of the archive")
+        extract_tree(archive, dest / "tree")
         archive.unlink()
         dest = dest / "tree"
     else:
@@ -153,6 +161,37 @@ def fetch(source: str, dest: Path) -> Path:
     # The archive and some mirrors wrap everything in a "blacklists/" folder.
     inner = dest / "blacklists"
     return inner if inner.is_dir() else dest
+
+
+def extract_tree(archive: Path, dest: Path) -> None:
+    """The folders and regular files of a tar archive into dest, nothing else.
+
+    By hand, not with extractall(filter="data"): the Python of Debian 12 (3.11.2) predates the
+    extraction filters. Links, devices and fifos are left out (the lists need none, and a link is
+    how an archive writes outside its tree); a member whose path leaves dest refuses the archive.
+    """
+    dest.mkdir(parents=True)
+    root = dest.resolve()
+    try:
+        with tarfile.open(archive) as tar:
+            for member in tar:
+                # No link is ever created, so resolve() follows none of the archive's.
+                target = (root / member.name).resolve()
+                if not target.is_relative_to(root) or (target == root and not member.isdir()):
+                    raise ValidationError(f"archive member {member.name!r} is outside the tree")
+                if member.isdir():
+                    target.mkdir(mode=0o755, parents=True, exist_ok=True)
+                elif member.isreg():
+                    target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+                    source = tar.extractfile(member)
+                    assert source is not None  # A regular member always has a body.
+                    with source, target.open("wb") as out:
+                        shutil.copyfileobj(source, out)
+                    target.chmod(0o644)
+    except (EOFError, zlib.error, gzip.BadGzipFile, tarfile.TarError) as exc:
+        # A truncated or corrupted download, or not a tar archive at all (an HTML error page). On
+        # one line: tarfile lists the compressions it tried on several.
+        raise ValidationError(f"damaged archive: {' '.join(str(exc).split())}") from exc
 
 
 def categories_in(tree: Path) -> list[str]:
@@ -329,9 +368,12 @@ def main(argv: list[str] | None = None) -> int:
         status.update(ok=True, version=manifest.get("version"), published=version is not None)
         log(f"published {version}" if version else "publication unchanged")
         rc = 0
-    except (ValidationError, OSError, subprocess.CalledProcessError, tarfile.TarError) as exc:
+    except (ValidationError, OSError, subprocess.CalledProcessError, http.client.HTTPException) as exc:
         log(f"ALERT: update refused, previous publication kept: {exc}", "crit")
         status.update(ok=False, error=str(exc))
+        # The version still served, for monitoring.
+        with contextlib.suppress(OSError, ValueError):
+            status["version"] = (load_manifest(args.publish) or {}).get("version")
         rc = 1
     if args.status:
         write_atomic(args.status, json.dumps(status, indent=1).encode())

@@ -2,7 +2,8 @@
 
 Duplicates (UAI, asset tag, hostname, address, member, workstation MAC and host number), schools in
 unknown communes, address blocks that overlap or fall outside the supernet, devices beyond the plan's
-ranges, unknown software packs.
+ranges, unknown software packs; free text that would break a configuration it is rendered into
+(config_text.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections import defaultdict
 import netaddr
 
 from schoolfleet.register.addressing import block_size, max_units
+from schoolfleet.register.config_text import check_config_texts
 from schoolfleet.register.errors import Problems
 from schoolfleet.register.model import Authority, Equipment, EquipmentKind, Member, MemberKind, Source
 from schoolfleet.register.naming import hostname
@@ -23,6 +25,7 @@ def check_register(authority: Authority | None, members: list[Member], problems:
     _check_tags(authority, members, problems)
     _check_hostnames(authority, members, problems)
     _check_macs(members, problems)
+    check_config_texts(authority, members, problems)
     if authority is not None:
         _check_blocks(authority, members, problems)
         _check_servers(authority, problems)

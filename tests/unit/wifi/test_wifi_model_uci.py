@@ -187,3 +187,27 @@ def test_the_rendered_file_has_no_secret_and_names_every_section() -> None:
     text = RENDERERS["openwrt"].render(build())
     assert "secret'" not in text
     assert all(s.name for p in uci.parse(text).values() for s in p.sections)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "Aruba AP-303\nconfig wifi-iface 'sf_open'\n\toption ssid 'open'\n\toption encryption 'none'",
+        "Aruba AP-303\rconfig wifi-iface 'sf_open'",
+        "Aruba AP-303\u2028config wifi-iface 'sf_open'",
+        "Aruba \"AP-303\"; reboot; 'x'",
+    ],
+    ids=["newline", "carriage-return", "line-separator", "quotes-and-semicolons"],
+)
+def test_the_header_comment_keeps_a_hostile_model_inside_it(model: str) -> None:
+    # The model comes from the register (fleet_asset.model) and is written in the header comment.
+    clean = RENDERERS["openwrt"].render(build())
+    text = RENDERERS["openwrt"].render(build(model=model))
+    lines = text.split("\n")
+    assert all(line.startswith("# ") for line in lines[:3]) and lines[3] == "package network"
+    assert text.split("\n", 1)[1] == clean.split("\n", 1)[1]
+    # uci itself splits lines on \n only; our reader on every line break: both see the same file.
+    assert "\r" not in text and "\u2028" not in text
+    assert uci.parse(text).keys() == uci.parse(clean).keys()
+    for name, package in uci.parse(text).items():
+        assert package.sections == uci.parse(clean)[name].sections

@@ -146,10 +146,20 @@ def render_packages(ap: AccessPoint) -> tuple[list[Package], dict[str, str]]:
     return [network, wireless], comments
 
 
+def comment_text(text: str) -> str:
+    """Text for a one-line comment: a line break or other unprintable character is written escaped.
+
+    The model comes from the register: a line break in it would end the comment and start
+    configuration of its own.
+    """
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
+
+
 def render(ap: AccessPoint) -> str:
     packages, comments = render_packages(ap)
+    about = comment_text(f"{ap.host}: {ap.model}, school {ap.school}")
     header = [
-        f"# {ap.host}: {ap.model}, school {ap.school}. Rendered by the wifi_ap role from the register;",
+        f"# {about}. Rendered by the wifi_ap role from the register;",
         "# pushed with `uci batch` by the wifi_ap role, which manages only what this file names (and",
         "# deletes other bridges, bridge VLANs and wireless interfaces). Secrets are not in this file.",
         "",
