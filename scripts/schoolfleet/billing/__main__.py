@@ -65,7 +65,10 @@ def select_grid(register: Register, day: dt.date, name: str | None) -> Grid:
         return grid
     grid = tariffs.for_date(day)
     if grid is None:
-        raise BillingError([f"no tariff grid applies on {day}; the register has: {spans}"])
+        # Never an older grid in its place: the years a missing grid covered are refused, not re-priced.
+        raise BillingError(
+            [f"no tariff grid for the {day.year} billing (snapshot {day}); the register has: {spans}"]
+        )
     return grid
 
 

@@ -43,6 +43,28 @@ MONEY_FORMAT = "#,##0.00"
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\']")
 
 
+# OWASP's CSV injection advice: text starting with these is read as a formula (or DDE) by a spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(text: str) -> str:
+    """Text that no spreadsheet reads as a formula: a leading quote before a formula-like start."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def cells(values: Sequence[object]) -> list[str]:
+    """A CSV row: amounts in French style, counts as digits, text neutralised (numbers are never text)."""
+    row: list[str] = []
+    for value in values:
+        if isinstance(value, Decimal) or value is None:
+            row.append(french_decimal(value))
+        elif isinstance(value, int):
+            row.append(str(value))
+        else:
+            row.append(safe_text(str(value)))
+    return row
+
+
 def french_decimal(value: Decimal | None) -> str:
     """1234.5 -> "1234,50": no thousands separator, so the spreadsheet reads a number."""
     return "" if value is None else f"{value:.2f}".replace(".", ",")
@@ -94,7 +116,7 @@ def _line_cells(line: Line) -> tuple[str, str, int, Decimal | None, Decimal, str
         spec.unit_price,
         line.amount,
         PAYER_LABELS[spec.payer],
-        spec.note,
+        line.note,
     )
 
 
@@ -104,89 +126,101 @@ def _line_cells(line: Line) -> tuple[str, str, int, Decimal | None, Decimal, str
 def csv_text(billing: Billing) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(("Code membre", "Membre", *HEADERS))
+    writer.writerow(cells(("Code membre", "Membre", *HEADERS)))
     for statement in billing.statements:
         holder = statement.holder
         for line in statement.lines:
             label, charge, count, price, amount, payer, note = _line_cells(line)
             writer.writerow(
-                (
-                    holder.code,
-                    holder.name,
-                    label,
-                    charge,
-                    count,
-                    french_decimal(price),
-                    french_decimal(amount),
-                    payer,
-                    note,
+                cells(
+                    (
+                        holder.code,
+                        holder.name,
+                        label,
+                        charge,
+                        count,
+                        price,
+                        amount,
+                        payer,
+                        note,
+                    )
                 )
             )
         writer.writerow(
-            (
-                holder.code,
-                holder.name,
-                "Total facturé au membre",
-                "",
-                "",
-                "",
-                french_decimal(statement.billed),
-                PAYER_LABELS["member"],
-                "",
+            cells(
+                (
+                    holder.code,
+                    holder.name,
+                    "Total facturé au membre",
+                    "",
+                    "",
+                    "",
+                    statement.billed,
+                    PAYER_LABELS["member"],
+                    "",
+                )
             )
         )
         writer.writerow(
-            (
-                holder.code,
-                holder.name,
-                "Total pris en charge par la métropole",
-                "",
-                "",
-                "",
-                french_decimal(statement.borne_by_authority),
-                PAYER_LABELS["authority"],
-                "",
+            cells(
+                (
+                    holder.code,
+                    holder.name,
+                    "Total pris en charge par la métropole",
+                    "",
+                    "",
+                    "",
+                    statement.borne_by_authority,
+                    PAYER_LABELS["authority"],
+                    "",
+                )
             )
         )
     for spec in billing.specs:
         count, amount = billing.line_total(spec.key)
         writer.writerow(
-            (
-                "TOTAL",
-                "Tous les membres",
-                spec.label,
-                CHARGE_LABELS[spec.charge],
-                count,
-                french_decimal(spec.unit_price),
-                french_decimal(amount),
-                PAYER_LABELS[spec.payer],
-                spec.note,
+            cells(
+                (
+                    "TOTAL",
+                    "Tous les membres",
+                    spec.label,
+                    CHARGE_LABELS[spec.charge],
+                    count,
+                    spec.unit_price,
+                    amount,
+                    PAYER_LABELS[spec.payer],
+                    spec.note,
+                )
             )
         )
     writer.writerow(
-        (
-            "TOTAL",
-            "Tous les membres",
-            "Total facturé aux membres",
-            "",
-            "",
-            "",
-            french_decimal(billing.billed),
-            PAYER_LABELS["member"],
-            "",
+        cells(
+            (
+                "TOTAL",
+                "Tous les membres",
+                "Total facturé aux membres",
+                "",
+                "",
+                "",
+                billing.billed,
+                PAYER_LABELS["member"],
+                "",
+            )
         )
     )
     writer.writerow(
-        (
-            "TOTAL",
-            "Tous les membres",
-            "Total pris en charge par la métropole",
-            "",
-            "",
-            "",
-            french_decimal(billing.borne_by_authority),
-            PAYER_LABELS["authority"],
-            "",
+        cells(
+            (
+                "TOTAL",
+                "Tous les membres",
+                "Total pris en charge par la métropole",
+                "",
+                "",
+                "",
+                billing.borne_by_authority,
+                PAYER_LABELS["authority"],
+                "",
+            )
         )
     )
     return out.getvalue()
@@ -197,62 +231,70 @@ def comparison_csv_text(comparison: Comparison) -> str:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     a, b = comparison.before.year, comparison.after.year
     writer.writerow(
-        (
-            "Code membre",
-            "Membre",
-            "Article",
-            "Prestation",
-            f"Quantité {a}",
-            f"Quantité {b}",
-            "Écart quantité",
-            f"Montant {a} (€)",
-            f"Montant {b} (€)",
-            "Écart (€)",
+        cells(
+            (
+                "Code membre",
+                "Membre",
+                "Article",
+                "Prestation",
+                f"Quantité {a}",
+                f"Quantité {b}",
+                "Écart quantité",
+                f"Montant {a} (€)",
+                f"Montant {b} (€)",
+                "Écart (€)",
+            )
         )
     )
     for row in comparison.rows:
         writer.writerow(
-            (
-                row.code,
-                row.name,
-                row.item,
-                row.charge,
-                row.count_before,
-                row.count_after,
-                row.count_change,
-                french_decimal(row.amount_before),
-                french_decimal(row.amount_after),
-                french_decimal(row.amount_change),
+            cells(
+                (
+                    row.code,
+                    row.name,
+                    row.item,
+                    row.charge,
+                    row.count_before,
+                    row.count_after,
+                    row.count_change,
+                    row.amount_before,
+                    row.amount_after,
+                    row.amount_change,
+                )
             )
         )
     for total in comparison.member_totals:
         writer.writerow(
-            (
-                total.code,
-                total.name,
-                "Total facturé au membre",
-                "",
-                total.count_before,
-                total.count_after,
-                total.count_change,
-                french_decimal(total.amount_before),
-                french_decimal(total.amount_after),
-                french_decimal(total.amount_change),
+            cells(
+                (
+                    total.code,
+                    total.name,
+                    "Total facturé au membre",
+                    "",
+                    total.count_before,
+                    total.count_after,
+                    total.count_change,
+                    total.amount_before,
+                    total.amount_after,
+                    total.amount_change,
+                )
             )
         )
     t = comparison.total
     writer.writerow(
-        (
-            "TOTAL",
-            "Tous les membres",
-            "Total facturé aux membres",
-            "",
-            t.count_before,
-            t.count_after,
-            t.count_change,
-            french_decimal(t.amount_before),
-            french_decimal(t.amount_after),
-            french_decimal(t.amount_change),
+        cells(
+            (
+                "TOTAL",
+                "Tous les membres",
+                "Total facturé aux membres",
+                "",
+                t.count_before,
+                t.count_after,
+                t.count_change,
+                t.amount_before,
+                t.amount_after,
+                t.amount_change,
+            )
         )
     )
     return out.getvalue()
@@ -265,6 +307,11 @@ def _xlsx_ref(sheet: str, cell: str) -> str:
     return f"'{sheet}'!{cell}"
 
 
+def _xlsx_values(values: Sequence[object]) -> list[object]:
+    # openpyxl stores any text starting with "=" as a formula: data text is neutralised first.
+    return [safe_text(value) if isinstance(value, str) else value for value in values]
+
+
 def xlsx_bytes(billing: Billing) -> bytes:
     layout = Layout.of(billing)
     names = sheet_names(billing)
@@ -275,7 +322,7 @@ def xlsx_bytes(billing: Billing) -> bytes:
     bold = Font(bold=True)
     for statement, name in zip(billing.statements, names, strict=True):
         sheet = book.create_sheet(name)
-        sheet["A1"] = f"{statement.holder.name} ({statement.holder.code})"
+        sheet["A1"] = safe_text(f"{statement.holder.name} ({statement.holder.code})")
         sheet["A1"].font = bold
         sheet["A2"] = (
             f"Grille {billing.grid.name}, facturation {billing.year}, "
@@ -286,7 +333,7 @@ def xlsx_bytes(billing: Billing) -> bytes:
         for cell in sheet[4]:
             cell.font = bold
         for line in statement.lines:
-            sheet.append(list(_line_cells(line)))
+            sheet.append(_xlsx_values(_line_cells(line)))
         for row in range(FIRST_LINE_ROW, layout.last_line_row + 1):
             sheet[f"D{row}"].number_format = MONEY_FORMAT
             sheet[f"E{row}"].number_format = MONEY_FORMAT
@@ -313,8 +360,8 @@ def xlsx_bytes(billing: Billing) -> bytes:
     for statement, name in zip(billing.statements, names, strict=True):
         summary.append(
             [
-                statement.holder.code,
-                statement.holder.name,
+                safe_text(statement.holder.code),
+                safe_text(statement.holder.name),
                 "=" + _xlsx_ref(name, f"E{layout.billed_row}"),
                 "=" + _xlsx_ref(name, f"E{layout.authority_row}"),
             ]
@@ -380,7 +427,7 @@ def _ods_cell(value: object, *, formula: str | None = None, style: Style | None 
         cell = TableCell(valuetype="float", value=str(value), **attributes)
         text = french_decimal(value) if isinstance(value, Decimal) else str(value)
     else:
-        text = "" if value is None else str(value)
+        text = "" if value is None else safe_text(str(value))
         cell = TableCell(valuetype="string", **attributes) if text or formula else TableCell(**attributes)
     if text:
         cell.addElement(P(text=text))

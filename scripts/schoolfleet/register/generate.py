@@ -29,6 +29,8 @@ import netaddr
 
 from schoolfleet.register.uai import make_uai
 
+DEMO_TARIFFS = Path(__file__).resolve().parents[3] / "inventories" / "demo" / "register" / "tariffs"
+
 # Name parts for French-style communes.
 _ROOTS = (
     "Arpenay", "Bellecombe", "Bois-Colombe", "Boissy", "Bréval", "Champcueil", "Chantereine", "Chaumont",
@@ -169,6 +171,8 @@ class Generator:
         self.rng = random.Random(seed)
         # MACs come from their own stream: the rest of the register stays what the seed always gave.
         self.mac_rng = random.Random(f"mac-{seed}")
+        # Schools arriving after their member's convention: their own stream too.
+        self.arrival_rng = random.Random(f"arrival-{seed}")
         self.macs: set[str] = set()
         self.schools = schools
         self.tag = 0
@@ -327,6 +331,23 @@ class Generator:
             add("interactive_projector")
         return _School(lines, workstations)
 
+    def arrive(self, school: _School) -> _School:
+        """The school joins its member later than the convention: nothing of it is installed before.
+
+        Arrivals fall before any server swap (from mid-2020) or licence (from September 2020), so no
+        device of the school is retired before it arrives and only installation dates move.
+        """
+        arrival = dt.date(2015 + self.arrival_rng.randrange(5), 9, 1)
+        lines: list[str] = []
+        for line in school.lines:
+            key, _, value = line.partition("installed: ")
+            if value and dt.date.fromisoformat(value) < arrival:
+                line = f"{key}installed: {arrival.isoformat()}"
+            lines.append(line)
+            if line.startswith("    block: "):
+                lines.append(f"    joined: {arrival.isoformat()}")
+        return _School(lines, school.workstations)
+
     def members(self) -> list[_Member]:
         rng = self.rng
         commune_count = max(3, round(self.schools / 2.35))
@@ -380,9 +401,12 @@ class Generator:
             member = _Member(f"{insee[index]}-{slug(names[index])}.yml", header)
             for number in range(counts[index]):
                 kind = self._kind(number, counts[index])
-                member.schools.append(
-                    self.school(insee[index], departments[index], joined, wifi, left, kind, in_sivos=False)
+                school = self.school(
+                    insee[index], departments[index], joined, wifi, left, kind, in_sivos=False
                 )
+                if number and joined < dt.date(2015, 9, 1) and self.arrival_rng.random() < 0.15:
+                    school = self.arrive(school)
+                member.schools.append(school)
             members.append(member)
         for number, group in enumerate(sivos_groups):
             reference += 1
@@ -481,6 +505,8 @@ def generate(out: Path, schools: int, seed: int) -> dict[str, int]:
     generator = Generator(schools, seed)
     members = generator.members()
     (out / "members").mkdir(parents=True)
+    # The demo's grids, so that a generated register bills as it is.
+    shutil.copytree(DEMO_TARIFFS, out / "tariffs")
     (out / "authority.yml").write_text("---\n" + "\n".join(generator.authority()) + "\n", encoding="utf-8")
     workstations = 0
     for member in members:
@@ -515,7 +541,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         shutil.move(tmp / "members", args.out / "members")
         shutil.move(tmp / "authority.yml", args.out / "authority.yml")
-        tmp.rmdir()
+        shutil.rmtree(tmp)
     else:
         counts = generate(args.out, args.schools, args.seed)
     print(", ".join(f"{value} {name}" for name, value in counts.items()))

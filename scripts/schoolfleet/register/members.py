@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TypeVar
 
 import yaml
@@ -49,10 +50,11 @@ def parse_member(node: yaml.Node, file: str, problems: Problems) -> Member | Non
         options.check((), ("wifi",))
         wifi = options.boolean("wifi", default=False)
     home = identity[2][0].insee if identity is not None and kind is MemberKind.COMMUNE else None
+    start = convention.joined if convention is not None else None
     schools = tuple(
         school
         for path, school_node in top.items("schools", "schools")
-        if (school := _school(school_node, file, path, problems, home)) is not None
+        if (school := _school(school_node, file, path, problems, home, start)) is not None
     )
     if identity is None or convention is None:
         return None
@@ -110,13 +112,16 @@ def _convention(top: Fields) -> Convention | None:
     return Convention(reference, joined, left)
 
 
-def _school(node: yaml.Node, file: str, path: str, problems: Problems, home: str | None) -> School | None:
+def _school(
+    node: yaml.Node, file: str, path: str, problems: Problems, home: str | None, convention: dt.date | None
+) -> School | None:
     fields = Fields.of(node, file, path, problems, "a school")
     if fields is None:
         return None
     # A commune's schools are in the commune unless said otherwise; a SIVOS must say which commune.
     commune_field = ("commune",) if home is None else ()
-    fields.check(_SCHOOL_FIELDS + commune_field, ("software",) + (("commune",) if home else ()))
+    optional = ("software", "joined", "left") + (("commune",) if home else ())
+    fields.check(_SCHOOL_FIELDS + commune_field, optional)
     uai = fields.text("uai", what="a UAI")
     # A bad check letter is reported but the school is kept, so its other checks run in the same pass.
     if uai is not None and (message := uai_problem(uai)) is not None:
@@ -130,6 +135,7 @@ def _school(node: yaml.Node, file: str, path: str, problems: Problems, home: str
     pupils = fields.integer("pupils")
     teachers = fields.integer("teachers")
     block = fields.integer("block")
+    joined, left = _stay(fields, convention)
     packs, licences, pack_sources = _software(fields, problems)
     equipment = tuple(
         item
@@ -141,6 +147,7 @@ def _school(node: yaml.Node, file: str, path: str, problems: Problems, home: str
         or name is None
         or kind is None
         or commune is None
+        or joined is None
         or zone is None
         or pupils is None
         or teachers is None
@@ -161,7 +168,34 @@ def _school(node: yaml.Node, file: str, path: str, problems: Problems, home: str
         equipment,
         Source(file, fields.line, fields.path),
         pack_sources,
+        joined,
+        left,
+        Source(file, fields.value_line("joined"), fields.field_path("joined"))
+        if fields.has("joined")
+        else None,
     )
+
+
+def _stay(fields: Fields, convention: dt.date | None) -> tuple[dt.date | None, dt.date | None]:
+    """The school's `joined` (by default the convention's start) and `left`, checked against each other.
+
+    A school cannot join its member before the member's convention starts: its pack installation and
+    devices would be billed to a member it did not belong to.
+    """
+    joined = fields.date("joined", required=False)
+    left = fields.date("left", required=False)
+    if joined is not None and convention is not None and joined < convention:
+        fields.problem(
+            fields.node("joined"),
+            "joined",
+            f"{joined} is before its member's convention starts ({convention})",
+        )
+        return None, left
+    joined = joined or convention
+    if joined is not None and left is not None and left <= joined:
+        fields.problem(fields.node("left"), "left", f"left {left} is not after joining {joined}")
+        return None, left
+    return joined, left
 
 
 def _choice(fields: Fields, name: str, enum: type[_E]) -> _E | None:

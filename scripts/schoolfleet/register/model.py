@@ -155,6 +155,17 @@ class School:
     source: Source
     # Where each of `packs` is written (same order), so an unknown pack names its line.
     pack_sources: tuple[Source, ...] = ()
+    # When the school came under its member's convention (its own `joined`, else the convention's) and
+    # the first day it no longer belongs (`left`, when it closed or moved to another member).
+    joined: dt.date = dt.date.min
+    left: dt.date | None = None
+    # Whether `joined` was written on the school (and so on its own line) or taken from the convention.
+    joined_source: Source | None = None
+
+    def last_day(self, member_left: dt.date | None) -> dt.date | None:
+        """The school's last day under its member: the eve of the earlier of both departures."""
+        ends = [day for day in (self.left, member_left) if day is not None]
+        return min(ends) - dt.timedelta(days=1) if ends else None
 
     def equipment_held_on(self, day: dt.date) -> Iterator[Equipment]:
         return (item for item in self.equipment if item.held_on(day))

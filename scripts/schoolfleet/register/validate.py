@@ -2,7 +2,7 @@
 
 Duplicates (UAI, asset tag, hostname, address, member, workstation MAC and host number), schools in
 unknown communes, address blocks that overlap or fall outside the supernet, devices beyond the plan's
-ranges, unknown software packs.
+ranges, unknown software packs, devices and licences outside their school's stay.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from schoolfleet.register.naming import hostname
 def check_register(authority: Authority | None, members: list[Member], problems: Problems) -> None:
     _check_members(members, problems)
     _check_schools(authority, members, problems)
+    _check_stays(members, problems)
     _check_tags(authority, members, problems)
     _check_hostnames(authority, members, problems)
     _check_macs(members, problems)
@@ -102,6 +103,44 @@ def _check_schools(authority: Authority | None, members: list[Member], problems:
                             "kind",
                             f"Wi-Fi access point {item.tag} at a school whose member has no Wi-Fi option",
                         )
+
+
+def _check_stays(members: list[Member], problems: Problems) -> None:
+    """What a school holds falls within its own stay: billed to its member only while it belongs."""
+    for member in members:
+        for school in member.schools:
+            arrived = school.joined if school.joined_source is not None else None
+            for item in school.equipment:
+                if arrived is not None and item.installed < arrived:
+                    _at(
+                        problems,
+                        item.source,
+                        "installed",
+                        f"{item.tag} installed {item.installed}, before its school joined ({arrived})",
+                    )
+                if school.left is not None and (item.retired is None or item.retired > school.left):
+                    _at(
+                        problems,
+                        item.source,
+                        "retired",
+                        f"{item.tag} must be retired by {school.left}, when its school left",
+                    )
+            for licence in school.licences:
+                if arrived is not None and licence.start < arrived:
+                    _at(
+                        problems,
+                        licence.source,
+                        "start",
+                        f"licence {licence.product} starts {licence.start}, before its school joined"
+                        f" ({arrived})",
+                    )
+                if school.left is not None and (licence.end is None or licence.end >= school.left):
+                    _at(
+                        problems,
+                        licence.source,
+                        "end",
+                        f"licence {licence.product} must end before {school.left}, when its school left",
+                    )
 
 
 def _check_tags(authority: Authority | None, members: list[Member], problems: Problems) -> None:

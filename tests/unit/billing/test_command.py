@@ -277,11 +277,11 @@ def test_2014_grid_items_payers_and_installations(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["2012"], "no tariff grid applies on 2012-11-01"),
+        (["2012"], "no tariff grid for the 2012 billing (snapshot 2012-11-01)"),
         (["2026", "--grid", "2031"], "unknown tariff grid '2031'"),
         (["2026", "--grid", "2014"], "grid '2014' ("),
         (["2026", "--snapshot", "2025-11-01"], "snapshot date 2025-11-01 is not in billing year 2026"),
-        (["2026", "--compare", "2010"], "no tariff grid applies on 2010-11-01"),
+        (["2026", "--compare", "2010"], "no tariff grid for the 2010 billing (snapshot 2010-11-01)"),
     ],
 )
 def test_bad_years_and_grids(
