@@ -12,9 +12,10 @@
   school arriving later is charged its pack installation that year, and its name and date show on the
   line. A grid item with `per_pack` counts each pack instead.
 - Items a grid reserves to an option (the 2020 Wi-Fi access points) are billed only to members with
-  the option. An access point held by a member without it is an error, not a zero and not a cost
-  quietly moved to the authority: the register's validator already refuses it, and the rules refuse
-  it again for any other caller, naming the device, so the register (or the convention) gets fixed.
+  the option in force on their counting day (options are dated: `since`, `until`). An access point
+  held by a member without it is an error, not a zero and not a cost quietly moved to the authority:
+  the register's validator already refuses it, and the rules refuse it again for any other caller,
+  naming the device, so the register (or the convention) gets fixed.
 - Every run reconciles: each counted thing is counted once, per-member counts add up to the fleet
   totals computed independently, and a kind the grid neither prices nor lists as not re-billed stops
   the run (an error, never a zero).
@@ -62,6 +63,15 @@ class BillingError(Exception):
 
 
 @dataclass(frozen=True)
+class OptionSpan:
+    """An option of the convention from `since` to `until` (its last day, None while in force)."""
+
+    name: str
+    since: dt.date
+    until: dt.date | None = None
+
+
+@dataclass(frozen=True)
 class Holder:
     """A billed member: the commune, or the SIVOS that holds the schools of several communes."""
 
@@ -71,7 +81,14 @@ class Holder:
     joined: dt.date
     # The first day the member no longer belongs (the convention's end), as in the register.
     left: dt.date | None
-    options: frozenset[str]
+    # The convention's options with their dates: an item that requires one is billed only when the
+    # option is in force on the member's counting day.
+    options: tuple[OptionSpan, ...]
+
+    def has_option(self, name: str, day: dt.date) -> bool:
+        return any(
+            o.name == name and o.since <= day and (o.until is None or day <= o.until) for o in self.options
+        )
 
 
 @dataclass(frozen=True)
@@ -305,10 +322,11 @@ def compute(
             continue
         item = grid.item_for_kind(thing.kind)
         charges = [c for c in _charges(item) if _counted(thing, c, period.first, day)]
-        if charges and item is not None and item.requires_option not in (None, *holder.options):
+        option = item.requires_option if item is not None else None
+        if charges and option is not None and not holder.has_option(option, day):
             problems.append(
-                f"{thing.source}: {thing.ref} ({thing.kind}) is billed only with the {item.requires_option}"
-                f" option (grid {grid.name!r}), which the convention of {holder.name} ({holder.code}) lacks"
+                f"{thing.source}: {thing.ref} ({thing.kind}) is billed only with the {option} option"
+                f" (grid {grid.name!r}), which the convention of {holder.name} ({holder.code}) lacks on {day}"
             )
             continue
         quantity = thing.parts if item is not None and item.per_pack else thing.quantity

@@ -12,14 +12,16 @@ flattens members and schools into the rules' simple records:
   there, and its installation line names the school and its arrival;
 - a school counts (pupils included) only from its arrival and up to its last day under the member;
 - each licence is `specific_software` with its seats as quantity, installed on its start and held up to
-  its last day.
+  its last day (`end`);
+- the convention's options keep their periods, so a Wi-Fi option switched on mid-series bills access
+  points only from the year it holds on the counting day.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from schoolfleet.billing.rules import Countable, Holder
+from schoolfleet.billing.rules import Countable, Holder, OptionSpan
 from schoolfleet.register import Member, Register, Source
 
 PUPIL = "pupil"
@@ -38,7 +40,7 @@ def holder(member: Member) -> Holder:
         kind=member.kind.value,
         joined=member.convention.joined,
         left=member.convention.left,
-        options=frozenset({"wifi"}) if member.wifi else frozenset(),
+        options=tuple(OptionSpan(period.name, period.since, period.until) for period in member.options),
     )
 
 

@@ -12,6 +12,11 @@
     python -m schoolfleet.onboarding retire-equipment (--tag SF-001 | --csv FILE) --on 2026-07-01
     python -m schoolfleet.onboarding deliver --csv DELIVERY.csv [--on 2026-09-01]
     python -m schoolfleet.onboarding leave --member 91999 --on 2027-01-01
+    python -m schoolfleet.onboarding set-option --member 91999 --option wifi --since 2027-01-01
+    python -m schoolfleet.onboarding end-option --member 91999 --option wifi --until 2027-08-31
+    python -m schoolfleet.onboarding add-licence --school UAI --product P --seats 10 --start 2027-01-01 \
+        [--end 2027-12-31]
+    python -m schoolfleet.onboarding retire-licence --school UAI --product P --end 2027-12-31
     python -m schoolfleet.onboarding renewal-list --year 2027 [--format csv|text] [--out FILE]
     python -m schoolfleet.onboarding renewal-apply CHANGES.yml
     python -m schoolfleet.onboarding catalogue-impact (--base REF | --old-register DIR) [--format json]
@@ -73,6 +78,10 @@ def _steps(args: argparse.Namespace) -> list[Step]:
             "block",
         ),
         "leave": ("member", "on"),
+        "set-option": ("member", "option", "since"),
+        "end-option": ("member", "option", "until"),
+        "add-licence": ("school", "product", "seats", "start", "end"),
+        "retire-licence": ("school", "product", "end"),
     }[command]
     values: dict[str, object] = {name: getattr(args, name) for name in fields}
     if command == "add-sivos":
@@ -175,6 +184,21 @@ def parser() -> argparse.ArgumentParser:
     p = command("leave", "record a member leaving the convention (its first day out)")
     p.add_argument("--member", required=True, help="INSEE code of the commune or code of the SIVOS")
     p.add_argument("--on", required=True)
+    p = command("set-option", "switch a convention option on from a date (a new dated period)")
+    p.add_argument("--member", required=True, help="INSEE code of the commune or code of the SIVOS")
+    p.add_argument("--option", required=True, help="the option: wifi")
+    p.add_argument("--since", required=True, help="its first day (YYYY-MM-DD)")
+    p = command("end-option", "switch a convention option off: its period in force ends on a date")
+    p.add_argument("--member", required=True, help="INSEE code of the commune or code of the SIVOS")
+    p.add_argument("--option", required=True, help="the option: wifi")
+    p.add_argument("--until", required=True, help="its last day (YYYY-MM-DD)")
+    p = command("add-licence", "add a specific software licence to a school, from a date")
+    for name in ("school", "product", "seats", "start"):
+        p.add_argument(f"--{name}", required=True)
+    p.add_argument("--end", help="its last day, if already known (YYYY-MM-DD)")
+    p = command("retire-licence", "end a school's licence in force: its last day")
+    for name in ("school", "product", "end"):
+        p.add_argument(f"--{name}", required=True)
     p = command("renewal-list", "the schools per member for the coming school year")
     p.add_argument(
         "--year", type=int, required=True, help="the school year's first year (2027 for 2027-2028)"

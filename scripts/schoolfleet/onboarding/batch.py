@@ -193,6 +193,38 @@ def _leave(context: op.Context, args: Args) -> Key:
     return ("member", member)
 
 
+def _set_option(context: op.Context, args: Args) -> Key:
+    member = args.text("member")
+    op.set_option(context, member, args.text("option"), args.date("since"))
+    return ("member", member)
+
+
+def _end_option(context: op.Context, args: Args) -> Key:
+    member = args.text("member")
+    op.end_option(context, member, args.text("option"), args.date("until"))
+    return ("member", member)
+
+
+def _add_licence(context: op.Context, args: Args) -> Key:
+    uai = args.text("school")
+    end = args.optional("end")
+    op.add_licence(
+        context,
+        uai,
+        args.text("product"),
+        args.integer("seats"),
+        args.date("start"),
+        None if end is None else op.to_date(end, "end"),
+    )
+    return ("uai", uai)
+
+
+def _retire_licence(context: op.Context, args: Args) -> Key:
+    uai = args.text("school")
+    op.retire_licence(context, uai, args.text("product"), args.date("end"))
+    return ("uai", uai)
+
+
 Action = Callable[[op.Context, Args], Key]
 ACTIONS: dict[str, Action] = {
     "add_commune": _add_commune,
@@ -204,6 +236,10 @@ ACTIONS: dict[str, Action] = {
     "retire_equipment": _retire_equipment,
     "deliver": _deliver,
     "leave": _leave,
+    "set_option": _set_option,
+    "end_option": _end_option,
+    "add_licence": _add_licence,
+    "retire_licence": _retire_licence,
 }
 
 

@@ -19,10 +19,11 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from schoolfleet.onboarding.changeset import Changeset, OnboardingError
-from schoolfleet.register import Equipment, EquipmentKind, Register
+from schoolfleet.register import Equipment, EquipmentKind, Member, Register
 from schoolfleet.register.addressing import school_block
 from schoolfleet.register.loader import MEMBERS_DIR
 from schoolfleet.register.mac import MacError, normalise_mac
+from schoolfleet.register.tariffs import OPTIONS
 
 # What the member sends for a school in the yearly renewal, and what `update_school` may change.
 SCHOOL_UPDATES = ("name", "kind", "zone", "pupils", "teachers")
@@ -463,3 +464,100 @@ def _check_match(
         raise OnboardingError(
             f"model: serial {item.serial} is {item.tag}, a {item.model!r} in the register, not {model!r}"
         )
+
+
+def _member_record(context: Context, code: str) -> Member | None:
+    return next((member for member in context.register.members if member.code == code), None)
+
+
+def _at(context: Context, code: str, field: str, line: int | None = None) -> str:
+    """`file:line: field` of a member for a message (the file alone for a member this run creates)."""
+    record = _member_record(context, code)
+    file = (
+        record.source.file if record is not None else str(context.changes.root / context.member_files[code])
+    )
+    return f"{file}:{line or (record.source.line if record else 1)}: {field}"
+
+
+def _periods(context: Context, member: str, option: str) -> CommentedSeq:
+    """The option's periods as a list, `wifi: true` turned into its period from the convention's start."""
+    if option not in OPTIONS:
+        raise OnboardingError(f"option: unknown option {option!r} (known: {', '.join(sorted(OPTIONS))})")
+    document = context.member(member)
+    if not isinstance(document.get("options"), CommentedMap):
+        position = list(document).index("schools") if "schools" in document else len(document)
+        document.insert(position, "options", CommentedMap())
+    options: CommentedMap = document["options"]
+    current = options.get(option)
+    if isinstance(current, CommentedSeq):
+        return _block_list(current)
+    periods = CommentedSeq()
+    if current is True:
+        periods.append(CommentedMap([("since", to_date(document["convention"]["joined"], "joined"))]))
+    options[option] = periods
+    return _block_list(periods)
+
+
+def set_option(context: Context, member: str, option: str, since: dt.date) -> None:
+    """The option is in force from `since`: a new period (the loader refuses one overlapping another)."""
+    periods = _periods(context, member, option)
+    if periods and periods[-1].get("until") is None:
+        raise OnboardingError(
+            f"{_at(context, member, f'options.{option}')}: already in force since {periods[-1]['since']}"
+        )
+    periods.append(CommentedMap([("since", since)]))
+
+
+def end_option(context: Context, member: str, option: str, until: dt.date) -> None:
+    """The option's period in force ends on `until`, its last day (access points must go by then)."""
+    periods = _periods(context, member, option)
+    if not periods or periods[-1].get("until") is not None:
+        raise OnboardingError(f"{_at(context, member, f'options.{option}')}: no period in force to end")
+    periods[-1]["until"] = until
+
+
+def _licences(school: CommentedMap) -> CommentedSeq:
+    if not isinstance(school.get("software"), CommentedMap):
+        position = list(school).index("equipment") if "equipment" in school else len(school)
+        school.insert(position, "software", CommentedMap())
+    software: CommentedMap = school["software"]
+    if not isinstance(software.get("licences"), CommentedSeq):
+        software["licences"] = CommentedSeq()
+    return _block_list(software["licences"])
+
+
+def _school_at(context: Context, uai: str, field: str) -> str:
+    for _, school in context.register.schools():
+        if school.uai == uai:
+            return f"{school.source.file}:{school.source.line}: {school.source.field(field)}"
+    return f"{context.changes.root / context.school_files[uai]}: {field}"
+
+
+def add_licence(
+    context: Context, school: str, product: str, seats: int, start: dt.date, end: dt.date | None = None
+) -> None:
+    """Seats of a specific software from `start` (billed then as installed) up to `end`, its last day."""
+    licences = _licences(context.school(school))
+    for licence in licences:
+        if licence.get("product") == product and licence.get("end") is None:
+            raise OnboardingError(
+                f"{_school_at(context, school, 'software.licences')}: {product} is already held since"
+                f" {licence.get('start')} (retire it first)"
+            )
+    entry = CommentedMap([("product", product), ("seats", seats), ("start", start)])
+    if end is not None:
+        entry["end"] = end
+    licences.append(entry)
+
+
+def retire_licence(context: Context, school: str, product: str, end: dt.date) -> None:
+    """The school's licence of `product` in force ends on `end`, its last day held."""
+    licences = _licences(context.school(school))
+    held = [
+        licence for licence in licences if licence.get("product") == product and licence.get("end") is None
+    ]
+    if not held:
+        raise OnboardingError(
+            f"{_school_at(context, school, 'software.licences')}: no {product} licence in force"
+        )
+    held[0]["end"] = end

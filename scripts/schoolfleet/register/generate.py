@@ -397,7 +397,17 @@ class Generator:
             ]
             if left is not None:
                 header.append(f"  left: {left.isoformat()}")
-            header += ["options:", f"  wifi: {'true' if wifi else 'false'}"]
+            # The option dates from the 2021 amendment (or the later convention): the access points too.
+            recent = dt.date(2026, 9, 1) if left is None else left - dt.timedelta(days=1)
+            since = min(max(joined, dt.date(2021, 1, 1)), recent)
+            header += (
+                ["options:", "  wifi:", f"    - since: {since.isoformat()}"]
+                if wifi
+                else [
+                    "options:",
+                    "  wifi: false",
+                ]
+            )
             member = _Member(f"{insee[index]}-{slug(names[index])}.yml", header)
             for number in range(counts[index]):
                 kind = self._kind(number, counts[index])

@@ -17,6 +17,7 @@ from schoolfleet.register.model import (
     Licence,
     Member,
     MemberKind,
+    OptionPeriod,
     School,
     SchoolKind,
     Source,
@@ -45,10 +46,10 @@ def parse_member(node: yaml.Node, file: str, problems: Problems) -> Member | Non
     identity = _commune(top) if kind is MemberKind.COMMUNE else _sivos(top, problems)
     convention = _convention(top)
     options = top.mapping("options", "the convention's options", required=False)
-    wifi = False
+    periods: tuple[OptionPeriod, ...] = ()
     if options is not None:
         options.check((), ("wifi",))
-        wifi = options.boolean("wifi", default=False)
+        periods = _option(options, "wifi", convention, problems)
     home = identity[2][0].insee if identity is not None and kind is MemberKind.COMMUNE else None
     start = convention.joined if convention is not None else None
     schools = tuple(
@@ -59,7 +60,46 @@ def parse_member(node: yaml.Node, file: str, problems: Problems) -> Member | Non
     if identity is None or convention is None:
         return None
     code, name, communes = identity
-    return Member(kind, code, name, communes, convention, wifi, schools, Source(file, top.line, top.path))
+    wifi = any(period.name == "wifi" for period in periods)
+    source = Source(file, top.line, top.path)
+    return Member(kind, code, name, communes, convention, wifi, schools, source, periods)
+
+
+def _option(
+    options: Fields, name: str, convention: Convention | None, problems: Problems
+) -> tuple[OptionPeriod, ...]:
+    """An option is `true` (from the convention's start), `false`, or a list of `since`/`until` periods."""
+    node = options.node(name)
+    if node is None or isinstance(node, yaml.ScalarNode):
+        held = options.boolean(name, default=False)
+        if not held or convention is None:
+            return ()
+        return (OptionPeriod(name, convention.joined, None, Source(options.file, options.value_line(name),
+                                                                    options.field_path(name))),)  # fmt: skip
+    periods: list[OptionPeriod] = []
+    for path, item in options.items(name, "periods (since, until)"):
+        fields = Fields.of(item, options.file, path, problems, "a period (since, until)")
+        if fields is None:
+            continue
+        fields.check(("since",), ("until",))
+        since = fields.date("since")
+        until = fields.date("until", required=False)
+        if since is None:
+            continue
+        where = Source(options.file, fields.line, path)
+        if until is not None and until < since:
+            fields.problem(fields.node("until"), "until", f"{until} is before since {since}")
+        elif convention is not None and since < convention.joined:
+            fields.problem(
+                fields.node("since"), "since", f"{since} is before the convention ({convention.joined})"
+            )
+        elif periods and (periods[-1].until is None or since <= periods[-1].until):
+            fields.problem(
+                fields.node("since"), "since", f"{since} overlaps the period before ({periods[-1].source})"
+            )
+        else:
+            periods.append(OptionPeriod(name, since, until, where))
+    return tuple(periods)
 
 
 def _commune(top: Fields) -> tuple[str, str, tuple[Commune, ...]] | None:

@@ -7,6 +7,7 @@ ranges, unknown software packs, devices and licences outside their school's stay
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 import netaddr
@@ -94,15 +95,34 @@ def _check_schools(authority: Authority | None, members: list[Member], problems:
                             where.path if where is not None else source.field("software.packs"),
                             f"unknown software pack {pack!r} (the catalogue in authority.yml has: {known})",
                         )
-            if not member.wifi:
-                for item in school.equipment:
-                    if item.kind is EquipmentKind.WIFI_AP:
-                        _at(
-                            problems,
-                            item.source,
-                            "kind",
-                            f"Wi-Fi access point {item.tag} at a school whose member has no Wi-Fi option",
-                        )
+            for item in school.equipment:
+                if item.kind is EquipmentKind.WIFI_AP:
+                    _check_wifi_ap(member, item, problems)
+
+
+def _check_wifi_ap(member: Member, item: Equipment, problems: Problems) -> None:
+    """An access point is in service only within one period of its member's Wi-Fi option."""
+    if not member.wifi:
+        _at(
+            problems,
+            item.source,
+            "kind",
+            f"Wi-Fi access point {item.tag} at a school whose member has no Wi-Fi option",
+        )
+        return
+    last = item.retired - dt.timedelta(days=1) if item.retired is not None else None
+    for period in member.options:
+        ends_within = period.until is None or (last is not None and last <= period.until)
+        if period.name == "wifi" and period.since <= item.installed and ends_within:
+            return
+    spans = ", ".join(f"{p.since} to {p.until or 'open'}" for p in member.options if p.name == "wifi")
+    held = f"from {item.installed}" + (f" to {last}" if last is not None else "")
+    _at(
+        problems,
+        item.source,
+        "installed",
+        f"Wi-Fi access point {item.tag} in service {held}, outside its member's Wi-Fi option ({spans})",
+    )
 
 
 def _check_stays(members: list[Member], problems: Problems) -> None:

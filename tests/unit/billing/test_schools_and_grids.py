@@ -15,6 +15,7 @@ from odf.table import TableCell
 from schoolfleet.billing import exports
 from schoolfleet.billing.__main__ import bill, snapshot_of
 from schoolfleet.billing.rules import Billing, BillingError
+from schoolfleet.onboarding.__main__ import main as onboarding_main
 from schoolfleet.register import RegisterError, load_register
 
 from .conftest import MakeRegister
@@ -29,6 +30,11 @@ def billed(root: Path, year: int) -> Billing:
 
 def lines(billing: Billing) -> dict[str, tuple[int, Decimal, str]]:
     [statement] = billing.statements
+    return {line.spec.key: (line.count, line.amount, line.note) for line in statement.lines if line.count}
+
+
+def lines_of(billing: Billing, code: str) -> dict[str, tuple[int, Decimal, str]]:
+    [statement] = [s for s in billing.statements if s.holder.code == code]
     return {line.spec.key: (line.count, line.amount, line.note) for line in statement.lines if line.count}
 
 
@@ -200,3 +206,56 @@ def test_codes_stay_text_and_amounts_numbers_in_the_ods(make_register: MakeRegis
     }
     assert types["01004"] == "string"
     assert types["104,00"] == "float"
+
+
+# --- dated options and licences ----------------------------------------------------------------------
+
+
+def onboard(root: Path, *argv: str) -> None:
+    assert onboarding_main([*argv, "--register", str(root)]) == 0
+
+
+def test_an_option_switched_on_mid_series_bills_from_its_first_year(make_register: MakeRegister) -> None:
+    root = make_register("year2026")
+    path = root / "members" / "69001.yml"
+    # Alpha's Wi-Fi option from 2025-12-01 only; its access point AP-A1 moves to that day.
+    text = path.read_text().replace("  wifi: true\n", "  wifi:\n    - since: 2025-12-01\n")
+    path.write_text(text.replace("installed: 2025-06-01, unit: 1", "installed: 2025-12-01, unit: 1"))
+    assert lines_of(billed(root, 2026), "69001")["wifi_ap/maintenance"][:2] == (1, Decimal("100.00"))
+    # 2025 (snapshot 2025-11-01): the option is not in force, and no access point is held yet.
+    assert "wifi_ap/maintenance" not in lines_of(billed(root, 2025), "69001")
+
+
+def test_an_access_point_before_its_option_is_refused(make_register: MakeRegister) -> None:
+    root = make_register("year2026")
+    path = root / "members" / "69001.yml"
+    path.write_text(path.read_text().replace("  wifi: true\n", "  wifi:\n    - since: 2025-12-01\n"))
+    with pytest.raises(RegisterError) as caught:
+        load_register(root)
+    [problem] = caught.value.problems
+    assert (
+        problem.field == "schools[0].equipment[3].installed"
+        and "outside its member's Wi-Fi" in problem.message
+    )
+
+
+def test_licences_are_billed_from_their_dates(make_register: MakeRegister) -> None:
+    root = make_register("arrivals")
+    onboard(root, "add-licence", "--school", "0690020X", "--product", "lecture", "--seats", "4",
+            "--start", "2015-01-10")  # fmt: skip
+    # 2014 grid: installation 21.06 per seat in the 12 months of its start, 10.53 per seat held.
+    got = lines(billed(root, 2015))
+    assert got["specific_software/installation"][:2] == (4, Decimal("84.24"))
+    assert got["specific_software/maintenance"][:2] == (4, Decimal("42.12"))
+    assert "specific_software/installation" not in lines(billed(root, 2016))
+    # Held up to 2016-10-31, the eve of the snapshot: not billed in 2016.
+    onboard(root, "retire-licence", "--school", "0690020X", "--product", "lecture", "--end", "2016-10-31")
+    assert "specific_software/maintenance" not in lines(billed(root, 2016))
+    assert lines(billed(root, 2015))["specific_software/maintenance"][:2] == (4, Decimal("42.12"))
+
+
+def test_a_licence_held_on_the_snapshot_day_is_billed(make_register: MakeRegister) -> None:
+    root = make_register("arrivals")
+    onboard(root, "add-licence", "--school", "0690020X", "--product", "lecture", "--seats", "4",
+            "--start", "2015-01-10", "--end", "2016-11-01")  # fmt: skip
+    assert lines(billed(root, 2016))["specific_software/maintenance"][:2] == (4, Decimal("42.12"))
