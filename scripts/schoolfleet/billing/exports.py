@@ -65,6 +65,11 @@ def cells(values: Sequence[object]) -> list[str]:
     return row
 
 
+def euros_text(value: Decimal) -> str:
+    """French style for people: 124 632,00 €."""
+    return f"{value:,.2f} €".replace(",", " ").replace(".", ",")
+
+
 def french_decimal(value: Decimal | None) -> str:
     """1234.5 -> "1234,50": no thousands separator, so the spreadsheet reads a number."""
     return "" if value is None else f"{value:.2f}".replace(".", ",")
@@ -432,6 +437,11 @@ def _ods_cell(value: object, *, formula: str | None = None, style: Style | None 
     if text:
         cell.addElement(P(text=text))
     return cell
+
+
+def ods_value_cell(value: object) -> TableCell:
+    """A plain ODS cell: numbers as numbers, text neutralised (used by other exports)."""
+    return _ods_cell(value)
 
 
 def _ods_row(table: Table, values: Sequence[object], style: Style | None = None) -> None:
