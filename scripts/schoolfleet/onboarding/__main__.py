@@ -1,5 +1,6 @@
 """Onboard and offboard members, schools and equipment in the convention register.
 
+    python -m schoolfleet.onboarding init DIR --name "Communauté de communes X"
     python -m schoolfleet.onboarding add-commune --insee 91999 --name Nouvelle --reference CONV-2026-050 \
         --joined 2026-09-01 [--wifi]
     python -m schoolfleet.onboarding add-sivos --code a-b --name "SIVOS A-B" --commune 91001=A \
@@ -35,7 +36,8 @@ from pathlib import Path
 
 from schoolfleet.onboarding import impact, renewal
 from schoolfleet.onboarding.batch import Step, changes_steps, csv_steps, parse_communes, run
-from schoolfleet.onboarding.changeset import Changeset, OnboardingError
+from schoolfleet.onboarding.changeset import Changeset, OnboardingError, register_lock
+from schoolfleet.onboarding.init import init
 from schoolfleet.onboarding.operations import Context
 from schoolfleet.register import RegisterError, load_register
 
@@ -90,16 +92,22 @@ def _steps(args: argparse.Namespace) -> list[Step]:
 
 
 def edit(args: argparse.Namespace) -> str:
-    """Apply the command to the register; returns the diff and what was (or would be) written."""
-    register = load_register(args.register)
-    changes = Changeset(Path(args.register))
-    run(Context.of(changes, register), _steps(args))
-    diff = changes.diff()
-    if not diff:
-        return "no change"
-    if args.dry_run:
-        return diff + "dry run: nothing written"
-    written = changes.write()
+    """Apply the command to the register; returns the diff and what was (or would be) written.
+
+    The lock is held from reading the register to writing it: a concurrent command waits, then reads
+    the register this one wrote (so two new schools never get the same block).
+    """
+    steps = _steps(args)
+    with register_lock(Path(args.register)):
+        register = load_register(args.register)
+        changes = Changeset(Path(args.register))
+        run(Context.of(changes, register), steps)
+        diff = changes.diff()
+        if not diff:
+            return "no change"
+        if args.dry_run:
+            return diff + "dry run: nothing written"
+        written = changes.write()
     return diff + "written: " + ", ".join(str(path) for path in written)
 
 
@@ -136,6 +144,11 @@ def parser() -> argparse.ArgumentParser:
 
     def command(name: str, text: str) -> argparse.ArgumentParser:
         return commands.add_parser(name, parents=[common], help=text, description=text)
+
+    text = "start a register: the authority file, the current tariff grids and an empty members/"
+    p = commands.add_parser("init", help=text, description=text)
+    p.add_argument("directory", type=Path, help="the new register's directory (absent or empty)")
+    p.add_argument("--name", required=True, help="the authority's name")
 
     def convention(p: argparse.ArgumentParser) -> None:
         p.add_argument("--name", required=True)
@@ -221,7 +234,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        if args.command == "renewal-list":
+        if args.command == "init":
+            written = init(args.directory, args.name)
+            print("written: " + ", ".join(str(path) for path in written))
+        elif args.command == "renewal-list":
             print(renewal_list(args))
         elif args.command == "catalogue-impact":
             print(catalogue_impact(args))

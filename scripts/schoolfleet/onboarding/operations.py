@@ -18,7 +18,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from schoolfleet.onboarding.changeset import Changeset, OnboardingError
+from schoolfleet.onboarding.changeset import Changeset, OnboardingError, dump
 from schoolfleet.register import Equipment, EquipmentKind, Member, Register
 from schoolfleet.register.addressing import school_block
 from schoolfleet.register.loader import MEMBERS_DIR
@@ -205,9 +205,8 @@ def add_school(
 ) -> int:
     """Adds the school in UAI order among the member's schools; returns its address block."""
     document = context.member(member)
-    if uai in context.school_files:
-        # The loader would refuse it too; said here so that the message names the UAI, not a block.
-        raise OnboardingError(f"UAI {uai} is already in the register ({context.school_files[uai]})")
+    taken_uai = uai in context.school_files
+    forced = block
     block = next_free_block(context) if block is None else block
     school = CommentedMap([("uai", uai), ("name", name), ("kind", kind)])
     if commune is not None:
@@ -223,9 +222,38 @@ def add_school(
     schools = _block_list(document["schools"])
     position = next((i for i, other in enumerate(schools) if str(other.get("uai")) > uai), len(schools))
     schools.insert(position, school)
+    # The loader would refuse both too, but it would blame the school already there: these name the
+    # new school, at the line it would have, and the one it clashes with.
+    here = f"{context.changes.root / context.member_files[member]}"
+    if taken_uai:
+        line = _new_line(document, uai, "uai")
+        raise OnboardingError(
+            f"{here}:{line}: schools[{position}].uai: UAI {uai} is already in the register"
+            f" (at {_school_source(context, uai)})"
+        )
+    holder = next((other for _, other in context.register.schools() if other.block == forced), None)
+    if forced is not None and (holder is not None or forced in context.blocks):
+        line = _new_line(document, uai, "block")
+        other = f"school {holder.uai} at {holder.source}" if holder is not None else "a school of this run"
+        raise OnboardingError(
+            f"{here}:{line}: schools[{position}].block: address block {forced} is already held by {other}"
+        )
     context.school_files[uai] = context.member_files[member]
     context.blocks.add(block)
     return block
+
+
+def _new_line(document: CommentedMap, uai: str, field: str) -> int:
+    """The line a field of the new school `uai` would have in the file once written."""
+    lines = dump(document).splitlines()
+    start = lines.index(f"  - uai: {uai}")
+    offset = next((i for i, text in enumerate(lines[start:]) if text.lstrip("- ").startswith(f"{field}:")), 0)
+    return start + offset + 1
+
+
+def _school_source(context: Context, uai: str) -> str:
+    found = next((school.source for _, school in context.register.schools() if school.uai == uai), None)
+    return str(found) if found is not None else context.school_files[uai]
 
 
 def update_school(context: Context, uai: str, values: dict[str, object]) -> None:

@@ -130,7 +130,16 @@ def _check_stays(members: list[Member], problems: Problems) -> None:
     for member in members:
         for school in member.schools:
             arrived = school.joined if school.joined_source is not None else None
+            gone = member.convention.left
             for item in school.equipment:
+                if gone is not None and item.installed >= gone:
+                    # It would be in service under no convention: billed to nobody.
+                    _at(
+                        problems,
+                        item.source,
+                        "installed",
+                        f"{item.tag} installed {item.installed}, once its member had left ({gone})",
+                    )
                 if arrived is not None and item.installed < arrived:
                     _at(
                         problems,
