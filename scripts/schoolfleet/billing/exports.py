@@ -1,7 +1,10 @@
 """Exports for finance: CSV for a French spreadsheet, and XLSX and ODS workbooks with live formulas.
 
-Every member sheet has the same lines in the same rows (the grid's lines, zeros included), so the
-summary sheet can add the members' cells with plain SUM formulas that finance can audit. Each file is
+Every member sheet has the same lines in the same rows (the grid's lines, zeros included). A detail
+sheet holds one member per row, each line's count and amount a reference to the member's sheet, so the
+summary sheet's per-line totals are each one SUM over one range of it: they scale past the 255
+arguments a spreadsheet function takes. Amounts carry a € format, counts an integer one; every member
+sheet prints as one landscape page, its header rows repeated and a header naming the member. Each file is
 written to a temporary name in its directory and renamed only once every file is complete, so a failed
 run leaves no half-written export behind.
 """
@@ -19,15 +22,31 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from odf.element import Element
+from odf.number import CurrencyStyle, CurrencySymbol, Number, NumberStyle
+from odf.number import Text as NumberText
 from odf.opendocument import OpenDocumentSpreadsheet
-from odf.style import Style, TableColumnProperties, TextProperties
-from odf.table import Table, TableCell, TableColumn, TableRow
-from odf.text import P
+from odf.style import (
+    Header,
+    HeaderStyle,
+    MasterPage,
+    PageLayout,
+    PageLayoutProperties,
+    Style,
+    TableCellProperties,
+    TableColumnProperties,
+    TableProperties,
+    TextProperties,
+)
+from odf.table import Table, TableCell, TableColumn, TableHeaderRows, TableRow
+from odf.text import P, SheetName
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
 
 from schoolfleet.billing.compare import Comparison
-from schoolfleet.billing.rules import Billing, Line
+from schoolfleet.billing.rules import Billing, Line, Statement
 
 PAYER_LABELS = {"member": "membre", "authority": "métropole"}
 CHARGE_LABELS = {
@@ -37,9 +56,12 @@ CHARGE_LABELS = {
 }
 HEADERS = ("Article", "Prestation", "Quantité", "Prix unitaire (€)", "Montant (€)", "Payeur", "Remarque")
 SUMMARY_SHEET = "Synthèse"
+DETAIL_SHEET = "Détail"
+# Rows of the detail sheet: a title, the headers, then one member per row.
+DETAIL_FIRST_ROW = 3
 # Rows of a member sheet (1-based): a title, the grid, a blank row, the headers, then the lines.
 FIRST_LINE_ROW = 5
-MONEY_FORMAT = "#,##0.00"
+MONEY_FORMAT = '#,##0.00 "€"'
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\']")
 
 
@@ -307,14 +329,59 @@ def comparison_csv_text(comparison: Comparison) -> str:
 
 # --- XLSX -----------------------------------------------------------------------------------------
 
+# French display comes from the reader's locale: "1 234,56 €" in LibreOffice and Excel set to French.
+XLSX_MONEY = MONEY_FORMAT
+XLSX_COUNT = "#,##0"
+# Member sheets: widths in characters, so that no header is cut and no amount shows as ###.
+WIDTHS = (46, 22, 10, 18, 16, 11, 60)
+
 
 def _xlsx_ref(sheet: str, cell: str) -> str:
-    return f"'{sheet}'!{cell}"
+    quoted = sheet.replace("'", "''")
+    return f"'{quoted}'!{cell}"
+
+
+def column(index: int) -> str:
+    """1 -> A, 27 -> AA."""
+    letters = ""
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def detail_columns(billing: Billing) -> list[tuple[str, str]]:
+    """The columns of the detail sheet for each line: (count column, amount column), from C on."""
+    return [(column(3 + 2 * i), column(4 + 2 * i)) for i in range(len(billing.specs))]
+
+
+def _title(billing: Billing) -> str:
+    snapshot = billing.period.snapshot
+    return f"Facturation {billing.year} : grille {billing.grid.name}, relevé au {snapshot:%d/%m/%Y}"
+
+
+def _grid_line(billing: Billing, statement: Statement) -> str:
+    day = statement.counted_on
+    return f"Grille {billing.grid.name}, facturation {billing.year}, relevé au {day:%d/%m/%Y}"
 
 
 def _xlsx_values(values: Sequence[object]) -> list[object]:
     # openpyxl stores any text starting with "=" as a formula: data text is neutralised first.
     return [safe_text(value) if isinstance(value, str) else value for value in values]
+
+
+def _print_setup(sheet: Worksheet, header: str, title_rows: str | None) -> None:
+    """One landscape A4 page: the columns fit the width, the header rows repeat, a header names it."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0 if title_rows is None else 1
+    if title_rows is not None:
+        sheet.print_title_rows = title_rows
+    # "&" starts a code in a header: a member named "A & B" must print as such.
+    sheet.oddHeader.center.text = header.replace("&", "&&")
+    sheet.oddFooter.right.text = "Page &P / &N"
 
 
 def xlsx_bytes(billing: Billing) -> bytes:
@@ -324,26 +391,28 @@ def xlsx_bytes(billing: Billing) -> bytes:
     summary = book.active
     assert summary is not None
     summary.title = SUMMARY_SHEET
+    detail = book.create_sheet(DETAIL_SHEET)
     bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
     for statement, name in zip(billing.statements, names, strict=True):
         sheet = book.create_sheet(name)
-        sheet["A1"] = safe_text(f"{statement.holder.name} ({statement.holder.code})")
+        holder = statement.holder
+        sheet["A1"] = safe_text(f"{holder.name} ({holder.code})")
         sheet["A1"].font = bold
-        sheet["A2"] = (
-            f"Grille {billing.grid.name}, facturation {billing.year}, "
-            f"relevé au {statement.counted_on:%d/%m/%Y}"
-        )
+        sheet["A2"] = _grid_line(billing, statement)
         sheet.append([])
         sheet.append(list(HEADERS))
         for cell in sheet[4]:
             cell.font = bold
+            cell.alignment = wrap
         for line in statement.lines:
             sheet.append(_xlsx_values(_line_cells(line)))
-        for row in range(FIRST_LINE_ROW, layout.last_line_row + 1):
-            sheet[f"D{row}"].number_format = MONEY_FORMAT
-            sheet[f"E{row}"].number_format = MONEY_FORMAT
-        lines = f"{FIRST_LINE_ROW}:{layout.last_line_row}"
-        first, last = lines.split(":")
+        first, last = FIRST_LINE_ROW, layout.last_line_row
+        for row in range(first, last + 1):
+            sheet[f"C{row}"].number_format = XLSX_COUNT
+            sheet[f"D{row}"].number_format = XLSX_MONEY
+            sheet[f"E{row}"].number_format = XLSX_MONEY
+            sheet[f"G{row}"].alignment = wrap
         for row, payer, label in (
             (layout.billed_row, "member", "Total facturé au membre"),
             (layout.authority_row, "authority", "Total pris en charge par la métropole"),
@@ -351,14 +420,48 @@ def xlsx_bytes(billing: Billing) -> bytes:
             sheet[f"A{row}"] = label
             sheet[f"A{row}"].font = bold
             sheet[f"E{row}"] = f'=SUMIF(F{first}:F{last},"{PAYER_LABELS[payer]}",E{first}:E{last})'
-            sheet[f"E{row}"].number_format = MONEY_FORMAT
-        sheet.column_dimensions["A"].width = 48
-        sheet.column_dimensions["G"].width = 60
-    # Per member, the totals of its sheet; then per line, the sum of every member sheet's cell.
-    summary["A1"] = (
-        f"Facturation {billing.year} : grille {billing.grid.name}, "
-        f"relevé au {billing.period.snapshot:%d/%m/%Y}"
-    )
+            sheet[f"E{row}"].number_format = XLSX_MONEY
+            sheet[f"E{row}"].font = bold
+        for index, width in enumerate(WIDTHS, start=1):
+            sheet.column_dimensions[column(index)].width = width
+        _print_setup(
+            sheet,
+            f"{holder.name} ({holder.code}) - facturation {billing.year} - grille {billing.grid.name}",
+            "4:4",
+        )
+    # The detail sheet: a member per row, each line's count and amount as one reference to its sheet,
+    # so each total of the summary is one SUM over a single range, whatever the number of members
+    # (a SUM over every member sheet stops at 255 arguments).
+    columns = detail_columns(billing)
+    detail["A1"] = f"Détail par membre et par article, facturation {billing.year}, grille {billing.grid.name}"
+    detail["A1"].font = bold
+    heading: list[object] = ["Code membre", "Membre"]
+    for spec in billing.specs:
+        heading += [f"{spec.label} ({CHARGE_LABELS[spec.charge]}) : quantité", "montant (€)"]
+    detail.append(heading)
+    for cell in detail[2]:
+        cell.font = bold
+        cell.alignment = wrap
+    for statement, name in zip(billing.statements, names, strict=True):
+        cells: list[object] = [safe_text(statement.holder.code), safe_text(statement.holder.name)]
+        for offset in range(len(billing.specs)):
+            line_row = FIRST_LINE_ROW + offset
+            cells += ["=" + _xlsx_ref(name, f"C{line_row}"), "=" + _xlsx_ref(name, f"E{line_row}")]
+        detail.append(cells)
+    detail_first, detail_last = DETAIL_FIRST_ROW, DETAIL_FIRST_ROW + len(names) - 1
+    for count_column, amount_column in columns:
+        detail.column_dimensions[count_column].width = 14
+        detail.column_dimensions[amount_column].width = 14
+        for index in range(detail_first, detail_last + 1):
+            detail[f"{count_column}{index}"].number_format = XLSX_COUNT
+            detail[f"{amount_column}{index}"].number_format = XLSX_MONEY
+    detail.column_dimensions["A"].width = 18
+    detail.column_dimensions["B"].width = 40
+    detail.freeze_panes = "C3"
+    _print_setup(detail, f"Détail par membre - facturation {billing.year}", None)
+    detail.print_title_rows = "2:2"
+
+    summary["A1"] = _title(billing)
     summary["A1"].font = bold
     summary.append([])
     summary.append(["Code membre", "Membre", "Facturé au membre (€)", "Pris en charge par la métropole (€)"])
@@ -371,37 +474,49 @@ def xlsx_bytes(billing: Billing) -> bytes:
                 "=" + _xlsx_ref(name, f"E{layout.authority_row}"),
             ]
         )
-    member_first, member_last = 4, 3 + len(names)
-    total_row = member_last + 1
+    member_first, total_row, lines_first = summary_rows(billing)
+    member_last = total_row - 1
     summary.append(
         [
             "TOTAL",
             "Tous les membres",
-            f"=SUM(C{member_first}:C{member_last})",
-            f"=SUM(D{member_first}:D{member_last})",
+            f"=SUM(C{member_first}:C{member_last})" if names else 0,
+            f"=SUM(D{member_first}:D{member_last})" if names else 0,
         ]
     )
     summary.append([])
     summary.append(["Article", "Prestation", "Quantité", "Prix unitaire (€)", "Montant (€)", "Payeur"])
-    for offset, spec in enumerate(billing.specs):
-        row = FIRST_LINE_ROW + offset
-        counts = ",".join(_xlsx_ref(n, f"C{row}") for n in names) or "0"
-        amounts = ",".join(_xlsx_ref(n, f"E{row}") for n in names) or "0"
+    for spec, (count_column, amount_column) in zip(billing.specs, columns, strict=True):
+        counts = (
+            f"=SUM({_xlsx_ref(DETAIL_SHEET, f'{count_column}{detail_first}:{count_column}{detail_last}')})"
+        )
+        amounts = (
+            f"=SUM({_xlsx_ref(DETAIL_SHEET, f'{amount_column}{detail_first}:{amount_column}{detail_last}')})"
+        )
         summary.append(
             [
                 spec.label,
                 CHARGE_LABELS[spec.charge],
-                f"=SUM({counts})",
+                counts if names else 0,
                 spec.unit_price,
-                f"=SUM({amounts})",
+                amounts if names else 0,
                 PAYER_LABELS[spec.payer],
             ]
         )
-    for row in summary.iter_rows(min_row=member_first, max_row=total_row, min_col=3, max_col=4):
-        for cell in row:
-            cell.number_format = MONEY_FORMAT
-    summary.column_dimensions["A"].width = 48
-    summary.column_dimensions["B"].width = 32
+    for index in range(member_first, total_row + 1):
+        summary[f"C{index}"].number_format = XLSX_MONEY
+        summary[f"D{index}"].number_format = XLSX_MONEY
+    for index in range(lines_first, lines_first + len(billing.specs)):
+        summary[f"C{index}"].number_format = XLSX_COUNT
+        summary[f"D{index}"].number_format = XLSX_MONEY
+        summary[f"E{index}"].number_format = XLSX_MONEY
+    for cell in (*summary[3], *summary[lines_first - 1], *summary[total_row]):
+        cell.font = bold
+        cell.alignment = wrap
+    for letter, width in zip("ABCDEF", (46, 40, 18, 18, 18, 12), strict=True):
+        summary.column_dimensions[letter].width = width
+    _print_setup(summary, f"Facturation {billing.year} - grille {billing.grid.name} - synthèse", None)
+    summary.print_title_rows = "3:3"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -420,6 +535,96 @@ def summary_rows(billing: Billing) -> tuple[int, int, int]:
 def _ods_ref(sheet: str, cell: str) -> str:
     quoted = sheet.replace("'", "''")
     return f"['{quoted}'.{cell}]"
+
+
+def _ods_range(sheet: str, letter: str, first: int, last: int) -> str:
+    quoted = sheet.replace("'", "''")
+    return f"['{quoted}'.{letter}{first}:.{letter}{last}]"
+
+
+@dataclass(frozen=True)
+class OdsStyles:
+    """The cell styles of the workbook: bold, money (French € format), count, wrapped text."""
+
+    bold: Style
+    money: Style
+    money_bold: Style
+    count: Style
+    wrap: Style
+    columns: tuple[Style, ...]
+    member_table: Style
+    plain_table: Style
+
+
+def _ods_styles(doc: OpenDocumentSpreadsheet, billing: Billing) -> OdsStyles:
+    euro = CurrencyStyle(name="euro", language="fr", country="FR")
+    euro.addElement(Number(decimalplaces="2", minintegerdigits="1", grouping="true"))
+    euro.addElement(NumberText(text="\u00a0"))
+    euro.addElement(CurrencySymbol(language="fr", country="FR", text="€"))
+    integer = NumberStyle(name="integer", language="fr", country="FR")
+    integer.addElement(Number(decimalplaces="0", minintegerdigits="1", grouping="true"))
+    doc.styles.addElement(euro)
+    doc.styles.addElement(integer)
+
+    def cell(name: str, *, data: str | None = None, bold: bool = False, wrap: bool = False) -> Style:
+        style = Style(name=name, family="table-cell", **({"datastylename": data} if data else {}))
+        if bold:
+            style.addElement(TextProperties(fontweight="bold"))
+        if wrap:
+            style.addElement(TableCellProperties(wrapoption="wrap", verticalalign="top"))
+        doc.automaticstyles.addElement(style)
+        return style
+
+    columns: list[Style] = []
+    for index, width in enumerate(WIDTHS):
+        style = Style(name=f"co{index + 1}", family="table-column")
+        # A character is about 0.21 cm in the default font.
+        style.addElement(TableColumnProperties(columnwidth=f"{width * 0.21:.2f}cm"))
+        doc.automaticstyles.addElement(style)
+        columns.append(style)
+
+    # One landscape A4 page per member sheet, its columns fitted to the page, a header naming it.
+    layout = PageLayout(name="landscape")
+    layout.addElement(
+        PageLayoutProperties(
+            printorientation="landscape",
+            pagewidth="29.7cm",
+            pageheight="21cm",
+            margin="1.5cm",
+            scaletopages="1",
+        )
+    )
+    layout.addElement(HeaderStyle())
+    doc.automaticstyles.addElement(layout)
+    tables: list[Style] = []
+    for name, text in (
+        ("member", f"Facturation {billing.year} - grille {billing.grid.name}"),
+        ("plain", f"Facturation {billing.year} - grille {billing.grid.name}"),
+    ):
+        page = MasterPage(name=name, pagelayoutname=layout)
+        header = Header()
+        paragraph = P()
+        if name == "member":
+            paragraph.addElement(SheetName())
+            paragraph.addText(" - ")
+        paragraph.addText(text)
+        header.addElement(paragraph)
+        page.addElement(header)
+        doc.masterstyles.addElement(page)
+        table = Style(name=f"ta_{name}", family="table", masterpagename=name)
+        table.addElement(TableProperties(display="true"))
+        doc.automaticstyles.addElement(table)
+        tables.append(table)
+    return OdsStyles(
+        bold=cell("bold", bold=True),
+        money=cell("money", data="euro"),
+        money_bold=cell("money_bold", data="euro", bold=True),
+        count=cell("count", data="integer"),
+        wrap=cell("wrap", wrap=True),
+        columns=tuple(columns),
+        member_table=tables[0],
+        plain_table=tables[1],
+    )
 
 
 def _ods_cell(value: object, *, formula: str | None = None, style: Style | None = None) -> TableCell:
@@ -444,15 +649,16 @@ def ods_value_cell(value: object) -> TableCell:
     return _ods_cell(value)
 
 
-def _ods_row(table: Table, values: Sequence[object], style: Style | None = None) -> None:
+def _ods_row(parent: Element, values: Sequence[object], styles: Sequence[Style | None] = ()) -> None:
     row = TableRow()
-    for value in values:
+    for index, value in enumerate(values):
+        style = styles[index] if index < len(styles) else (styles[-1] if len(styles) == 1 else None)
         if isinstance(value, tuple):
             formula, computed = value
             row.addElement(_ods_cell(computed, formula=formula, style=style))
         else:
             row.addElement(_ods_cell(value, style=style))
-    table.addElement(row)
+    parent.addElement(row)
 
 
 def ods_bytes(billing: Billing) -> bytes:
@@ -460,30 +666,24 @@ def ods_bytes(billing: Billing) -> bytes:
     layout = Layout.of(billing)
     names = sheet_names(billing)
     doc = OpenDocumentSpreadsheet()
-    bold = Style(name="bold", family="table-cell")
-    bold.addElement(TextProperties(fontweight="bold"))
-    wide = Style(name="wide", family="table-column")
-    wide.addElement(TableColumnProperties(columnwidth="8cm"))
-    doc.automaticstyles.addElement(bold)
-    doc.automaticstyles.addElement(wide)
-    summary = Table(name=SUMMARY_SHEET)
-    summary.addElement(TableColumn(stylename=wide))
-    summary.addElement(TableColumn(numbercolumnsrepeated=5))
-    _ods_row(
-        summary,
-        [
-            f"Facturation {billing.year} : grille {billing.grid.name}, relevé au "
-            f"{billing.period.snapshot:%d/%m/%Y}"
-        ],
-        bold,
-    )
+    st = _ods_styles(doc, billing)
+    columns = detail_columns(billing)
+    detail_first, detail_last = DETAIL_FIRST_ROW, DETAIL_FIRST_ROW + len(names) - 1
+
+    summary = Table(name=SUMMARY_SHEET, stylename=st.plain_table)
+    for style in st.columns[:6]:
+        summary.addElement(TableColumn(stylename=style))
+    _ods_row(summary, [_title(billing)], [st.bold])
     _ods_row(summary, [])
+    heads = TableHeaderRows()
     _ods_row(
-        summary,
+        heads,
         ["Code membre", "Membre", "Facturé au membre (€)", "Pris en charge par la métropole (€)"],
-        bold,
+        [st.bold],
     )
+    summary.addElement(heads)
     first_member, total_row, _ = summary_rows(billing)
+    money = [None, None, st.money, st.money]
     for statement, name in zip(billing.statements, names, strict=True):
         _ods_row(
             summary,
@@ -493,6 +693,7 @@ def ods_bytes(billing: Billing) -> bytes:
                 (_ods_ref(name, f"E{layout.billed_row}"), statement.billed),
                 (_ods_ref(name, f"E{layout.authority_row}"), statement.borne_by_authority),
             ],
+            money,
         )
     last_member = total_row - 1
     _ods_row(
@@ -500,48 +701,80 @@ def ods_bytes(billing: Billing) -> bytes:
         [
             "TOTAL",
             "Tous les membres",
-            (f"SUM([.C{first_member}:.C{last_member}])", billing.billed),
-            (f"SUM([.D{first_member}:.D{last_member}])", billing.borne_by_authority),
+            (f"SUM([.C{first_member}:.C{last_member}])", billing.billed) if names else billing.billed,
+            (f"SUM([.D{first_member}:.D{last_member}])", billing.borne_by_authority)
+            if names
+            else billing.borne_by_authority,
         ],
-        bold,
+        [st.bold, st.bold, st.money_bold, st.money_bold],
     )
     _ods_row(summary, [])
     _ods_row(
-        summary, ["Article", "Prestation", "Quantité", "Prix unitaire (€)", "Montant (€)", "Payeur"], bold
+        summary,
+        ["Article", "Prestation", "Quantité", "Prix unitaire (€)", "Montant (€)", "Payeur"],
+        [st.bold],
     )
-    for offset, spec in enumerate(billing.specs):
-        row = FIRST_LINE_ROW + offset
+    for spec, (count_column, amount_column) in zip(billing.specs, columns, strict=True):
         count, amount = billing.line_total(spec.key)
-        counts = ";".join(_ods_ref(n, f"C{row}") for n in names) or "0"
-        amounts = ";".join(_ods_ref(n, f"E{row}") for n in names) or "0"
+        counts = f"SUM({_ods_range(DETAIL_SHEET, count_column, detail_first, detail_last)})"
+        amounts = f"SUM({_ods_range(DETAIL_SHEET, amount_column, detail_first, detail_last)})"
         _ods_row(
             summary,
             [
                 spec.label,
                 CHARGE_LABELS[spec.charge],
-                (f"SUM({counts})", count),
+                (counts, count) if names else count,
                 spec.unit_price,
-                (f"SUM({amounts})", amount),
+                (amounts, amount) if names else amount,
                 PAYER_LABELS[spec.payer],
             ],
+            [None, None, st.count, st.money, st.money, None],
         )
     doc.spreadsheet.addElement(summary)
+
+    detail = Table(name=DETAIL_SHEET, stylename=st.plain_table)
+    detail.addElement(TableColumn(stylename=st.columns[1]))
+    detail.addElement(TableColumn(stylename=st.columns[0]))
+    detail.addElement(TableColumn(stylename=st.columns[3], numbercolumnsrepeated=2 * len(billing.specs)))
+    _ods_row(
+        detail,
+        [f"Détail par membre et par article, facturation {billing.year}, grille {billing.grid.name}"],
+        [st.bold],
+    )
+    heads = TableHeaderRows()
+    heading: list[object] = ["Code membre", "Membre"]
+    for spec in billing.specs:
+        heading += [f"{spec.label} ({CHARGE_LABELS[spec.charge]}) : quantité", "montant (€)"]
+    _ods_row(heads, heading, [st.bold])
+    detail.addElement(heads)
+    detail_styles = [None, None, *[st.count, st.money] * len(billing.specs)]
     for statement, name in zip(billing.statements, names, strict=True):
-        table = Table(name=name)
-        table.addElement(TableColumn(stylename=wide))
-        table.addElement(TableColumn(numbercolumnsrepeated=6))
-        _ods_row(table, [f"{statement.holder.name} ({statement.holder.code})"], bold)
+        row: list[object] = [statement.holder.code, statement.holder.name]
+        for offset, line in enumerate(statement.lines):
+            line_row = FIRST_LINE_ROW + offset
+            row += [
+                (_ods_ref(name, f"C{line_row}"), line.count),
+                (_ods_ref(name, f"E{line_row}"), line.amount),
+            ]
+        _ods_row(detail, row, detail_styles)
+    doc.spreadsheet.addElement(detail)
+
+    line_styles = [None, None, st.count, st.money, st.money, None, st.wrap]
+    for statement, name in zip(billing.statements, names, strict=True):
+        table = Table(name=name, stylename=st.member_table)
+        for style in st.columns:
+            table.addElement(TableColumn(stylename=style))
+        _ods_row(table, [f"{statement.holder.name} ({statement.holder.code})"], [st.bold])
         _ods_row(
             table,
-            [
-                f"Grille {billing.grid.name}, facturation {billing.year}, relevé au "
-                f"{statement.counted_on:%d/%m/%Y}"
-            ],
+            [_grid_line(billing, statement)],
         )
         _ods_row(table, [])
-        _ods_row(table, list(HEADERS), bold)
+        heads = TableHeaderRows()
+        _ods_row(heads, list(HEADERS), [st.bold])
+        table.addElement(heads)
         for line in statement.lines:
-            _ods_row(table, list(_line_cells(line)))
+            _ods_row(table, list(_line_cells(line)), line_styles)
         _ods_row(table, [])
         first, last = FIRST_LINE_ROW, layout.last_line_row
         for payer, label, value in (
@@ -549,7 +782,7 @@ def ods_bytes(billing: Billing) -> bytes:
             ("authority", "Total pris en charge par la métropole", statement.borne_by_authority),
         ):
             formula = f'SUMIF([.F{first}:.F{last}];"{PAYER_LABELS[payer]}";[.E{first}:.E{last}])'
-            _ods_row(table, [label, "", "", "", (formula, value)], bold)
+            _ods_row(table, [label, "", "", "", (formula, value)], [st.bold, None, None, None, st.money_bold])
         doc.spreadsheet.addElement(table)
     buffer = io.BytesIO()
     doc.write(buffer)
