@@ -31,6 +31,11 @@ from schoolfleet.register.uai import make_uai
 
 DEMO_TARIFFS = Path(__file__).resolve().parents[3] / "inventories" / "demo" / "register" / "tariffs"
 
+# A register of up to about 1,640 schools draws its INSEE codes from one range; larger ones spread
+# over more départements of the region, and take numbered names once the random draws run dry.
+_CODES_PER_DEPARTMENT = 699
+_MORE_DEPARTMENTS = ("077", "078", "095", "094", "093", "092")
+_RANDOM_PASSES = 12
 # Name parts for French-style communes.
 _ROOTS = (
     "Arpenay", "Bellecombe", "Bois-Colombe", "Boissy", "Bréval", "Champcueil", "Chantereine", "Chaumont",
@@ -196,14 +201,36 @@ class Generator:
         return start + dt.timedelta(days=self.rng.randrange(max(1, (end - start).days)))
 
     def commune_names(self, count: int) -> list[str]:
-        """Distinct names; every root once before any root comes back with another suffix."""
+        """Distinct names; every root once before any root comes back with another suffix.
+
+        Random draws find fewer new names as they run out (about 1,600 in all); past a few passes the
+        remaining combinations come in order, then numbered ones, so any count can be reached.
+        """
         names: list[str] = []
-        while len(names) < count:
+        taken: set[str] = set()
+        for _ in range(_RANDOM_PASSES):
+            if len(names) >= count:
+                return names
             for root in self.rng.sample(_ROOTS, len(_ROOTS)):
                 prefix = self.rng.choice(_PREFIXES)
                 name = f"{prefix}{root}{self.rng.choice(_SUFFIXES)}"
-                if name not in names and len(names) < count:
+                if name not in taken and len(names) < count:
                     names.append(name)
+                    taken.add(name)
+        combinations = [
+            f"{prefix}{root}{suffix}"
+            for prefix in ("", "Saint-")
+            for suffix in dict.fromkeys(_SUFFIXES)
+            for root in _ROOTS
+        ]
+        number = 1
+        while len(names) < count:
+            for base in combinations:
+                name = base if number == 1 else f"{base} {number}"
+                if name not in taken and len(names) < count:
+                    names.append(name)
+                    taken.add(name)
+            number += 1
         return names
 
     def uai(self, department: str) -> str:
@@ -357,7 +384,10 @@ class Generator:
             "045" if index >= commune_count - max(1, commune_count // 9) else "091"
             for index in range(commune_count)
         ]
-        codes = rng.sample(range(1, 700), commune_count)
+        if commune_count < _CODES_PER_DEPARTMENT:
+            codes = rng.sample(range(1, _CODES_PER_DEPARTMENT + 1), commune_count)
+        else:
+            departments, codes = self._spread(departments)
         insee = [f"{dep[1:]}{code:03d}" for dep, code in zip(departments, codes, strict=True)]
         # Schools per commune: the central town has many, villages one.
         weights = [
@@ -452,6 +482,23 @@ class Generator:
                     )
             members.append(member)
         return members
+
+    def _spread(self, departments: list[str]) -> tuple[list[str], list[int]]:
+        """Past one département's codes, the communes spill into the region's other départements."""
+        spread: list[str] = []
+        seen: dict[str, int] = {}
+        for department in departments:
+            position = seen.get(department, 0)
+            seen[department] = position + 1
+            extra = position // _CODES_PER_DEPARTMENT
+            if extra and department == "091":
+                department = _MORE_DEPARTMENTS[(extra - 1) % len(_MORE_DEPARTMENTS)]
+            spread.append(department)
+        counts = {department: spread.count(department) for department in dict.fromkeys(spread)}
+        if max(counts.values()) > 999:
+            raise ValueError(f"too many communes for the generator's départements: {counts}")
+        drawn = {department: self.rng.sample(range(1, 1000), count) for department, count in counts.items()}
+        return spread, [drawn[department].pop() for department in spread]
 
     def _kind(self, number: int, count: int) -> str:
         if count > 4 and number == count - 1:
