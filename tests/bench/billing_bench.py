@@ -29,6 +29,7 @@ from schoolfleet.billing.__main__ import bill, snapshot_of  # noqa: E402
 from schoolfleet.billing.rules import Billing  # noqa: E402
 from schoolfleet.register import Register, load_register  # noqa: E402
 from schoolfleet.register.generate import generate  # noqa: E402
+from schoolfleet.register.loader import gc_paused  # noqa: E402
 
 T = TypeVar("T")
 TARGET_SECONDS = 5.0
@@ -75,7 +76,9 @@ def main() -> int:
             root = base / f"register-{size}"
             if not root.exists():
                 generate(root, size, args.seed)
-            results[size] = measure(root, args.year)
+            # As the command runs (schoolfleet.billing.__main__.run): no cyclic GC meanwhile.
+            with gc_paused():
+                results[size] = measure(root, args.year)
     baseline = sizes[0]
     stages = list(results[baseline])
     print(f"{'schools':>8} " + " ".join(f"{s:>13}" for s in [*stages, "total"]) + "   (wall s / cpu s)")

@@ -28,6 +28,7 @@ from schoolfleet.billing.compare import Comparison, compare
 from schoolfleet.billing.rules import Billing, BillingError, Holder, compute
 from schoolfleet.billing.source import countables, holders
 from schoolfleet.register import Register, RegisterError, load_register
+from schoolfleet.register.loader import gc_paused
 from schoolfleet.register.tariffs import Grid
 
 # The demo register of this checkout, wherever the command is started from.
@@ -138,6 +139,11 @@ def summary_text(billing: Billing, comparison: Comparison | None) -> str:
 
 def run(args: argparse.Namespace) -> str:
     """Bill, write every export (all or nothing) and return the summary; raises on bad input."""
+    with gc_paused():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> str:
     register = load_register(args.register)
     snapshot = args.snapshot or snapshot_of(args.year)
     billing = bill(register, args.year, snapshot, args.grid)
