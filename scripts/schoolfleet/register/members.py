@@ -74,8 +74,8 @@ def _option(
         held = options.boolean(name, default=False)
         if not held or convention is None:
             return ()
-        return (OptionPeriod(name, convention.joined, None, Source(options.file, options.value_line(name),
-                                                                    options.field_path(name))),)  # fmt: skip
+        where = Source(options.file, options.value_line(name), options.field_path(name))
+        return (OptionPeriod(name, convention.joined, None, where),)
     periods: list[OptionPeriod] = []
     for path, item in options.items(name, "periods (since, until)"):
         fields = Fields.of(item, options.file, path, problems, "a period (since, until)")
