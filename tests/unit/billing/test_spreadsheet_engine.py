@@ -61,6 +61,7 @@ def zero_cached_values(ods: Path) -> None:
     with zipfile.ZipFile(ods) as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
     content = members["content.xml"].decode("utf-8")
+
     def zeroed(match: re.Match[str]) -> str:
         return re.sub(r'office:value="[^"]*"', 'office:value="0"', match.group())
 
