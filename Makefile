@@ -23,7 +23,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 # Debian packages for the lab and the tests; installed only when one is missing.
 # iptables: netavark sets up every container network with it ("netavark: No such file or directory").
-DEBIAN_PACKAGES := podman runc debootstrap netavark aardvark-dns iptables iproute2
+# libreoffice-calc-nogui: the billing tests recompute the XLSX and ODS workbooks with a real engine.
+DEBIAN_PACKAGES := podman runc debootstrap netavark aardvark-dns iptables iproute2 libreoffice-calc-nogui
 # What the benchmarks compare on the host (make bench only).
 BENCH_PACKAGES := restic rclone dnsdist tinycdb unbound squidguard dnsperf rsync time
 

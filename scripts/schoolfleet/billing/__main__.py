@@ -2,6 +2,10 @@
 
     python -m schoolfleet.billing 2026 [--snapshot 2026-11-01] [--register inventories/demo/register]
                                        [--grid 2020] [--compare 2025] [--out DIR]
+    python -m schoolfleet.billing allocate 2026 --costs COSTS.yml [--previous COSTS-2025.yml] [--out DIR]
+
+The second form shares the year's real costs pro rata of the workstations (see
+schoolfleet.billing.allocation) and writes repartition-<year>.csv, .xlsx and .ods.
 
 Writes facturation-<year>.csv (French spreadsheet: semicolons, UTF-8 with BOM, decimal comma),
 facturation-<year>.xlsx and facturation-<year>.ods (a sheet per member and a summary sheet whose cells
@@ -19,11 +23,12 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
-from schoolfleet.billing import exports
+from schoolfleet.billing import allocation, exports
 from schoolfleet.billing.compare import Comparison, compare
 from schoolfleet.billing.rules import Billing, BillingError, Holder, compute
 from schoolfleet.billing.source import countables, holders
 from schoolfleet.register import Register, RegisterError, load_register
+from schoolfleet.register.loader import gc_paused
 from schoolfleet.register.tariffs import Grid
 
 # The demo register of this checkout, wherever the command is started from.
@@ -40,7 +45,7 @@ def snapshot_of(year: int) -> dt.date:
 
 def euros(value: Decimal) -> str:
     """French style for people: 124 632,00 €."""
-    return f"{value:,.2f} €".replace(",", " ").replace(".", ",")
+    return exports.euros_text(value)
 
 
 def shorten(text: str) -> str:
@@ -65,7 +70,10 @@ def select_grid(register: Register, day: dt.date, name: str | None) -> Grid:
         return grid
     grid = tariffs.for_date(day)
     if grid is None:
-        raise BillingError([f"no tariff grid applies on {day}; the register has: {spans}"])
+        # Never an older grid in its place: the years a missing grid covered are refused, not re-priced.
+        raise BillingError(
+            [f"no tariff grid for the {day.year} billing (snapshot {day}); the register has: {spans}"]
+        )
     return grid
 
 
@@ -131,6 +139,11 @@ def summary_text(billing: Billing, comparison: Comparison | None) -> str:
 
 def run(args: argparse.Namespace) -> str:
     """Bill, write every export (all or nothing) and return the summary; raises on bad input."""
+    with gc_paused():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> str:
     register = load_register(args.register)
     snapshot = args.snapshot or snapshot_of(args.year)
     billing = bill(register, args.year, snapshot, args.grid)
@@ -172,10 +185,44 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def allocation_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m schoolfleet.billing allocate",
+        description="share the year's real costs pro rata of the workstations held on 1 November",
+    )
+    p.add_argument("year", type=int)
+    p.add_argument("--costs", type=Path, required=True, help="the year's real costs (YAML or CSV)")
+    p.add_argument("--previous", type=Path, help="last year's real costs, for last year's rate")
+    p.add_argument("--register", type=Path, default=DEFAULT_REGISTER, help="register directory")
+    p.add_argument("--out", type=Path, default=Path(), help="directory for the exports (default: .)")
+    return p
+
+
+def run_allocation(args: argparse.Namespace) -> str:
+    if not FIRST_YEAR <= args.year <= LAST_YEAR:
+        raise BillingError([f"year {args.year} is outside {FIRST_YEAR}-{LAST_YEAR}"])
+    register = load_register(args.register)
+    costs = allocation.read_costs(args.costs)
+    previous = allocation.read_costs(args.previous) if args.previous is not None else None
+    result = allocation.allocate(register, args.year, costs, previous)
+    stem = f"repartition-{args.year}"
+    written = exports.write_all(
+        args.out,
+        {
+            f"{stem}.csv": lambda: exports.csv_bytes(allocation.csv_text(result)),
+            f"{stem}.xlsx": lambda: allocation.xlsx_bytes(result),
+            f"{stem}.ods": lambda: allocation.ods_bytes(result),
+        },
+    )
+    return allocation.summary_text(result) + "\nWritten: " + ", ".join(str(p) for p in written)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    allocating = bool(arguments) and arguments[0] == "allocate"
+    args = allocation_parser().parse_args(arguments[1:]) if allocating else parser().parse_args(arguments)
     try:
-        print(run(args))
+        print(run_allocation(args) if allocating else run(args))
     except RegisterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

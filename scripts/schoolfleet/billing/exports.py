@@ -1,7 +1,10 @@
 """Exports for finance: CSV for a French spreadsheet, and XLSX and ODS workbooks with live formulas.
 
-Every member sheet has the same lines in the same rows (the grid's lines, zeros included), so the
-summary sheet can add the members' cells with plain SUM formulas that finance can audit. Each file is
+Every member sheet has the same lines in the same rows (the grid's lines, zeros included). A detail
+sheet holds one member per row, each line's count and amount a reference to the member's sheet, so the
+summary sheet's per-line totals are each one SUM over one range of it: they scale past the 255
+arguments a spreadsheet function takes. Amounts carry a € format, counts an integer one; every member
+sheet prints as one landscape page, its header rows repeated and a header naming the member. Each file is
 written to a temporary name in its directory and renamed only once every file is complete, so a failed
 run leaves no half-written export behind.
 """
@@ -14,20 +17,23 @@ import io
 import os
 import re
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from xml.sax.saxutils import escape
 
-from odf.opendocument import OpenDocumentSpreadsheet
-from odf.style import Style, TableColumnProperties, TextProperties
-from odf.table import Table, TableCell, TableColumn, TableRow
+from odf.style import Style
+from odf.table import TableCell
 from odf.text import P
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
 
 from schoolfleet.billing.compare import Comparison
-from schoolfleet.billing.rules import Billing, Line
+from schoolfleet.billing.rules import Billing, Line, Statement
 
 PAYER_LABELS = {"member": "membre", "authority": "métropole"}
 CHARGE_LABELS = {
@@ -37,10 +43,40 @@ CHARGE_LABELS = {
 }
 HEADERS = ("Article", "Prestation", "Quantité", "Prix unitaire (€)", "Montant (€)", "Payeur", "Remarque")
 SUMMARY_SHEET = "Synthèse"
+DETAIL_SHEET = "Détail"
+# Rows of the detail sheet: a title, the headers, then one member per row.
+DETAIL_FIRST_ROW = 3
 # Rows of a member sheet (1-based): a title, the grid, a blank row, the headers, then the lines.
 FIRST_LINE_ROW = 5
-MONEY_FORMAT = "#,##0.00"
+MONEY_FORMAT = '#,##0.00 "€"'
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\']")
+
+
+# OWASP's CSV injection advice: text starting with these is read as a formula (or DDE) by a spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(text: str) -> str:
+    """Text that no spreadsheet reads as a formula: a leading quote before a formula-like start."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def cells(values: Sequence[object]) -> list[str]:
+    """A CSV row: amounts in French style, counts as digits, text neutralised (numbers are never text)."""
+    row: list[str] = []
+    for value in values:
+        if isinstance(value, Decimal) or value is None:
+            row.append(french_decimal(value))
+        elif isinstance(value, int):
+            row.append(str(value))
+        else:
+            row.append(safe_text(str(value)))
+    return row
+
+
+def euros_text(value: Decimal) -> str:
+    """French style for people: 124 632,00 €."""
+    return f"{value:,.2f} €".replace(",", " ").replace(".", ",")
 
 
 def french_decimal(value: Decimal | None) -> str:
@@ -94,7 +130,7 @@ def _line_cells(line: Line) -> tuple[str, str, int, Decimal | None, Decimal, str
         spec.unit_price,
         line.amount,
         PAYER_LABELS[spec.payer],
-        spec.note,
+        line.note,
     )
 
 
@@ -104,89 +140,101 @@ def _line_cells(line: Line) -> tuple[str, str, int, Decimal | None, Decimal, str
 def csv_text(billing: Billing) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(("Code membre", "Membre", *HEADERS))
+    writer.writerow(cells(("Code membre", "Membre", *HEADERS)))
     for statement in billing.statements:
         holder = statement.holder
         for line in statement.lines:
             label, charge, count, price, amount, payer, note = _line_cells(line)
             writer.writerow(
-                (
-                    holder.code,
-                    holder.name,
-                    label,
-                    charge,
-                    count,
-                    french_decimal(price),
-                    french_decimal(amount),
-                    payer,
-                    note,
+                cells(
+                    (
+                        holder.code,
+                        holder.name,
+                        label,
+                        charge,
+                        count,
+                        price,
+                        amount,
+                        payer,
+                        note,
+                    )
                 )
             )
         writer.writerow(
-            (
-                holder.code,
-                holder.name,
-                "Total facturé au membre",
-                "",
-                "",
-                "",
-                french_decimal(statement.billed),
-                PAYER_LABELS["member"],
-                "",
+            cells(
+                (
+                    holder.code,
+                    holder.name,
+                    "Total facturé au membre",
+                    "",
+                    "",
+                    "",
+                    statement.billed,
+                    PAYER_LABELS["member"],
+                    "",
+                )
             )
         )
         writer.writerow(
-            (
-                holder.code,
-                holder.name,
-                "Total pris en charge par la métropole",
-                "",
-                "",
-                "",
-                french_decimal(statement.borne_by_authority),
-                PAYER_LABELS["authority"],
-                "",
+            cells(
+                (
+                    holder.code,
+                    holder.name,
+                    "Total pris en charge par la métropole",
+                    "",
+                    "",
+                    "",
+                    statement.borne_by_authority,
+                    PAYER_LABELS["authority"],
+                    "",
+                )
             )
         )
     for spec in billing.specs:
         count, amount = billing.line_total(spec.key)
         writer.writerow(
-            (
-                "TOTAL",
-                "Tous les membres",
-                spec.label,
-                CHARGE_LABELS[spec.charge],
-                count,
-                french_decimal(spec.unit_price),
-                french_decimal(amount),
-                PAYER_LABELS[spec.payer],
-                spec.note,
+            cells(
+                (
+                    "TOTAL",
+                    "Tous les membres",
+                    spec.label,
+                    CHARGE_LABELS[spec.charge],
+                    count,
+                    spec.unit_price,
+                    amount,
+                    PAYER_LABELS[spec.payer],
+                    spec.note,
+                )
             )
         )
     writer.writerow(
-        (
-            "TOTAL",
-            "Tous les membres",
-            "Total facturé aux membres",
-            "",
-            "",
-            "",
-            french_decimal(billing.billed),
-            PAYER_LABELS["member"],
-            "",
+        cells(
+            (
+                "TOTAL",
+                "Tous les membres",
+                "Total facturé aux membres",
+                "",
+                "",
+                "",
+                billing.billed,
+                PAYER_LABELS["member"],
+                "",
+            )
         )
     )
     writer.writerow(
-        (
-            "TOTAL",
-            "Tous les membres",
-            "Total pris en charge par la métropole",
-            "",
-            "",
-            "",
-            french_decimal(billing.borne_by_authority),
-            PAYER_LABELS["authority"],
-            "",
+        cells(
+            (
+                "TOTAL",
+                "Tous les membres",
+                "Total pris en charge par la métropole",
+                "",
+                "",
+                "",
+                billing.borne_by_authority,
+                PAYER_LABELS["authority"],
+                "",
+            )
         )
     )
     return out.getvalue()
@@ -197,62 +245,70 @@ def comparison_csv_text(comparison: Comparison) -> str:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     a, b = comparison.before.year, comparison.after.year
     writer.writerow(
-        (
-            "Code membre",
-            "Membre",
-            "Article",
-            "Prestation",
-            f"Quantité {a}",
-            f"Quantité {b}",
-            "Écart quantité",
-            f"Montant {a} (€)",
-            f"Montant {b} (€)",
-            "Écart (€)",
+        cells(
+            (
+                "Code membre",
+                "Membre",
+                "Article",
+                "Prestation",
+                f"Quantité {a}",
+                f"Quantité {b}",
+                "Écart quantité",
+                f"Montant {a} (€)",
+                f"Montant {b} (€)",
+                "Écart (€)",
+            )
         )
     )
     for row in comparison.rows:
         writer.writerow(
-            (
-                row.code,
-                row.name,
-                row.item,
-                row.charge,
-                row.count_before,
-                row.count_after,
-                row.count_change,
-                french_decimal(row.amount_before),
-                french_decimal(row.amount_after),
-                french_decimal(row.amount_change),
+            cells(
+                (
+                    row.code,
+                    row.name,
+                    row.item,
+                    row.charge,
+                    row.count_before,
+                    row.count_after,
+                    row.count_change,
+                    row.amount_before,
+                    row.amount_after,
+                    row.amount_change,
+                )
             )
         )
     for total in comparison.member_totals:
         writer.writerow(
-            (
-                total.code,
-                total.name,
-                "Total facturé au membre",
-                "",
-                total.count_before,
-                total.count_after,
-                total.count_change,
-                french_decimal(total.amount_before),
-                french_decimal(total.amount_after),
-                french_decimal(total.amount_change),
+            cells(
+                (
+                    total.code,
+                    total.name,
+                    "Total facturé au membre",
+                    "",
+                    total.count_before,
+                    total.count_after,
+                    total.count_change,
+                    total.amount_before,
+                    total.amount_after,
+                    total.amount_change,
+                )
             )
         )
     t = comparison.total
     writer.writerow(
-        (
-            "TOTAL",
-            "Tous les membres",
-            "Total facturé aux membres",
-            "",
-            t.count_before,
-            t.count_after,
-            t.count_change,
-            french_decimal(t.amount_before),
-            french_decimal(t.amount_after),
-            french_decimal(t.amount_change),
+        cells(
+            (
+                "TOTAL",
+                "Tous les membres",
+                "Total facturé aux membres",
+                "",
+                t.count_before,
+                t.count_after,
+                t.count_change,
+                t.amount_before,
+                t.amount_after,
+                t.amount_change,
+            )
         )
     )
     return out.getvalue()
@@ -260,9 +316,59 @@ def comparison_csv_text(comparison: Comparison) -> str:
 
 # --- XLSX -----------------------------------------------------------------------------------------
 
+# French display comes from the reader's locale: "1 234,56 €" in LibreOffice and Excel set to French.
+XLSX_MONEY = MONEY_FORMAT
+XLSX_COUNT = "#,##0"
+# Member sheets: widths in characters, so that no header is cut and no amount shows as ###.
+WIDTHS = (46, 22, 10, 18, 16, 11, 60)
+
 
 def _xlsx_ref(sheet: str, cell: str) -> str:
-    return f"'{sheet}'!{cell}"
+    quoted = sheet.replace("'", "''")
+    return f"'{quoted}'!{cell}"
+
+
+def column(index: int) -> str:
+    """1 -> A, 27 -> AA."""
+    letters = ""
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def detail_columns(billing: Billing) -> list[tuple[str, str]]:
+    """The columns of the detail sheet for each line: (count column, amount column), from C on."""
+    return [(column(3 + 2 * i), column(4 + 2 * i)) for i in range(len(billing.specs))]
+
+
+def _title(billing: Billing) -> str:
+    snapshot = billing.period.snapshot
+    return f"Facturation {billing.year} : grille {billing.grid.name}, relevé au {snapshot:%d/%m/%Y}"
+
+
+def _grid_line(billing: Billing, statement: Statement) -> str:
+    day = statement.counted_on
+    return f"Grille {billing.grid.name}, facturation {billing.year}, relevé au {day:%d/%m/%Y}"
+
+
+def _xlsx_values(values: Sequence[object]) -> list[object]:
+    # openpyxl stores any text starting with "=" as a formula: data text is neutralised first.
+    return [safe_text(value) if isinstance(value, str) else value for value in values]
+
+
+def _print_setup(sheet: Worksheet, header: str, title_rows: str | None) -> None:
+    """One landscape A4 page: the columns fit the width, the header rows repeat, a header names it."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0 if title_rows is None else 1
+    if title_rows is not None:
+        sheet.print_title_rows = title_rows
+    # "&" starts a code in a header: a member named "A & B" must print as such.
+    sheet.oddHeader.center.text = header.replace("&", "&&")
+    sheet.oddFooter.right.text = "Page &P / &N"
 
 
 def xlsx_bytes(billing: Billing) -> bytes:
@@ -272,26 +378,28 @@ def xlsx_bytes(billing: Billing) -> bytes:
     summary = book.active
     assert summary is not None
     summary.title = SUMMARY_SHEET
+    detail = book.create_sheet(DETAIL_SHEET)
     bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
     for statement, name in zip(billing.statements, names, strict=True):
         sheet = book.create_sheet(name)
-        sheet["A1"] = f"{statement.holder.name} ({statement.holder.code})"
+        holder = statement.holder
+        sheet["A1"] = safe_text(f"{holder.name} ({holder.code})")
         sheet["A1"].font = bold
-        sheet["A2"] = (
-            f"Grille {billing.grid.name}, facturation {billing.year}, "
-            f"relevé au {statement.counted_on:%d/%m/%Y}"
-        )
+        sheet["A2"] = _grid_line(billing, statement)
         sheet.append([])
         sheet.append(list(HEADERS))
         for cell in sheet[4]:
             cell.font = bold
+            cell.alignment = wrap
         for line in statement.lines:
-            sheet.append(list(_line_cells(line)))
-        for row in range(FIRST_LINE_ROW, layout.last_line_row + 1):
-            sheet[f"D{row}"].number_format = MONEY_FORMAT
-            sheet[f"E{row}"].number_format = MONEY_FORMAT
-        lines = f"{FIRST_LINE_ROW}:{layout.last_line_row}"
-        first, last = lines.split(":")
+            sheet.append(_xlsx_values(_line_cells(line)))
+        first, last = FIRST_LINE_ROW, layout.last_line_row
+        for row in range(first, last + 1):
+            sheet[f"C{row}"].number_format = XLSX_COUNT
+            sheet[f"D{row}"].number_format = XLSX_MONEY
+            sheet[f"E{row}"].number_format = XLSX_MONEY
+            sheet[f"G{row}"].alignment = wrap
         for row, payer, label in (
             (layout.billed_row, "member", "Total facturé au membre"),
             (layout.authority_row, "authority", "Total pris en charge par la métropole"),
@@ -299,57 +407,103 @@ def xlsx_bytes(billing: Billing) -> bytes:
             sheet[f"A{row}"] = label
             sheet[f"A{row}"].font = bold
             sheet[f"E{row}"] = f'=SUMIF(F{first}:F{last},"{PAYER_LABELS[payer]}",E{first}:E{last})'
-            sheet[f"E{row}"].number_format = MONEY_FORMAT
-        sheet.column_dimensions["A"].width = 48
-        sheet.column_dimensions["G"].width = 60
-    # Per member, the totals of its sheet; then per line, the sum of every member sheet's cell.
-    summary["A1"] = (
-        f"Facturation {billing.year} : grille {billing.grid.name}, "
-        f"relevé au {billing.period.snapshot:%d/%m/%Y}"
-    )
+            sheet[f"E{row}"].number_format = XLSX_MONEY
+            sheet[f"E{row}"].font = bold
+        for index, width in enumerate(WIDTHS, start=1):
+            sheet.column_dimensions[column(index)].width = width
+        _print_setup(
+            sheet,
+            f"{holder.name} ({holder.code}) - facturation {billing.year} - grille {billing.grid.name}",
+            "4:4",
+        )
+    # The detail sheet: a member per row, each line's count and amount as one reference to its sheet,
+    # so each total of the summary is one SUM over a single range, whatever the number of members
+    # (a SUM over every member sheet stops at 255 arguments).
+    columns = detail_columns(billing)
+    detail["A1"] = f"Détail par membre et par article, facturation {billing.year}, grille {billing.grid.name}"
+    detail["A1"].font = bold
+    heading: list[object] = ["Code membre", "Membre"]
+    for spec in billing.specs:
+        heading += [f"{spec.label} ({CHARGE_LABELS[spec.charge]}) : quantité", "montant (€)"]
+    detail.append(heading)
+    for cell in detail[2]:
+        cell.font = bold
+        cell.alignment = wrap
+    for statement, name in zip(billing.statements, names, strict=True):
+        cells: list[object] = [safe_text(statement.holder.code), safe_text(statement.holder.name)]
+        for offset in range(len(billing.specs)):
+            line_row = FIRST_LINE_ROW + offset
+            cells += ["=" + _xlsx_ref(name, f"C{line_row}"), "=" + _xlsx_ref(name, f"E{line_row}")]
+        detail.append(cells)
+    detail_first, detail_last = DETAIL_FIRST_ROW, DETAIL_FIRST_ROW + len(names) - 1
+    for count_column, amount_column in columns:
+        detail.column_dimensions[count_column].width = 14
+        detail.column_dimensions[amount_column].width = 14
+        for index in range(detail_first, detail_last + 1):
+            detail[f"{count_column}{index}"].number_format = XLSX_COUNT
+            detail[f"{amount_column}{index}"].number_format = XLSX_MONEY
+    detail.column_dimensions["A"].width = 18
+    detail.column_dimensions["B"].width = 40
+    detail.freeze_panes = "C3"
+    _print_setup(detail, f"Détail par membre - facturation {billing.year}", None)
+    detail.print_title_rows = "2:2"
+
+    summary["A1"] = _title(billing)
     summary["A1"].font = bold
     summary.append([])
     summary.append(["Code membre", "Membre", "Facturé au membre (€)", "Pris en charge par la métropole (€)"])
     for statement, name in zip(billing.statements, names, strict=True):
         summary.append(
             [
-                statement.holder.code,
-                statement.holder.name,
+                safe_text(statement.holder.code),
+                safe_text(statement.holder.name),
                 "=" + _xlsx_ref(name, f"E{layout.billed_row}"),
                 "=" + _xlsx_ref(name, f"E{layout.authority_row}"),
             ]
         )
-    member_first, member_last = 4, 3 + len(names)
-    total_row = member_last + 1
+    member_first, total_row, lines_first = summary_rows(billing)
+    member_last = total_row - 1
     summary.append(
         [
             "TOTAL",
             "Tous les membres",
-            f"=SUM(C{member_first}:C{member_last})",
-            f"=SUM(D{member_first}:D{member_last})",
+            f"=SUM(C{member_first}:C{member_last})" if names else 0,
+            f"=SUM(D{member_first}:D{member_last})" if names else 0,
         ]
     )
     summary.append([])
     summary.append(["Article", "Prestation", "Quantité", "Prix unitaire (€)", "Montant (€)", "Payeur"])
-    for offset, spec in enumerate(billing.specs):
-        row = FIRST_LINE_ROW + offset
-        counts = ",".join(_xlsx_ref(n, f"C{row}") for n in names) or "0"
-        amounts = ",".join(_xlsx_ref(n, f"E{row}") for n in names) or "0"
+    for spec, (count_column, amount_column) in zip(billing.specs, columns, strict=True):
+        counts = (
+            f"=SUM({_xlsx_ref(DETAIL_SHEET, f'{count_column}{detail_first}:{count_column}{detail_last}')})"
+        )
+        amounts = (
+            f"=SUM({_xlsx_ref(DETAIL_SHEET, f'{amount_column}{detail_first}:{amount_column}{detail_last}')})"
+        )
         summary.append(
             [
                 spec.label,
                 CHARGE_LABELS[spec.charge],
-                f"=SUM({counts})",
+                counts if names else 0,
                 spec.unit_price,
-                f"=SUM({amounts})",
+                amounts if names else 0,
                 PAYER_LABELS[spec.payer],
             ]
         )
-    for row in summary.iter_rows(min_row=member_first, max_row=total_row, min_col=3, max_col=4):
-        for cell in row:
-            cell.number_format = MONEY_FORMAT
-    summary.column_dimensions["A"].width = 48
-    summary.column_dimensions["B"].width = 32
+    for index in range(member_first, total_row + 1):
+        summary[f"C{index}"].number_format = XLSX_MONEY
+        summary[f"D{index}"].number_format = XLSX_MONEY
+    for index in range(lines_first, lines_first + len(billing.specs)):
+        summary[f"C{index}"].number_format = XLSX_COUNT
+        summary[f"D{index}"].number_format = XLSX_MONEY
+        summary[f"E{index}"].number_format = XLSX_MONEY
+    for cell in (*summary[3], *summary[lines_first - 1], *summary[total_row]):
+        cell.font = bold
+        cell.alignment = wrap
+    for letter, width in zip("ABCDEF", (46, 40, 18, 18, 18, 12), strict=True):
+        summary.column_dimensions[letter].width = width
+    _print_setup(summary, f"Facturation {billing.year} - grille {billing.grid.name} - synthèse", None)
+    summary.print_title_rows = "3:3"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -370,7 +524,13 @@ def _ods_ref(sheet: str, cell: str) -> str:
     return f"['{quoted}'.{cell}]"
 
 
+def _ods_range(sheet: str, letter: str, first: int, last: int) -> str:
+    quoted = sheet.replace("'", "''")
+    return f"['{quoted}'.{letter}{first}:.{letter}{last}]"
+
+
 def _ods_cell(value: object, *, formula: str | None = None, style: Style | None = None) -> TableCell:
+    """One cell as an odfpy element (the small allocation workbook)."""
     attributes: dict[str, object] = {}
     if formula is not None:
         attributes["formula"] = "of:=" + formula
@@ -380,122 +540,237 @@ def _ods_cell(value: object, *, formula: str | None = None, style: Style | None 
         cell = TableCell(valuetype="float", value=str(value), **attributes)
         text = french_decimal(value) if isinstance(value, Decimal) else str(value)
     else:
-        text = "" if value is None else str(value)
+        text = "" if value is None else safe_text(str(value))
         cell = TableCell(valuetype="string", **attributes) if text or formula else TableCell(**attributes)
     if text:
         cell.addElement(P(text=text))
     return cell
 
 
-def _ods_row(table: Table, values: Sequence[object], style: Style | None = None) -> None:
-    row = TableRow()
-    for value in values:
+def ods_value_cell(value: object) -> TableCell:
+    """A plain ODS cell: numbers as numbers, text neutralised (used by other exports)."""
+    return _ods_cell(value)
+
+
+# The billing workbook is written as ODF XML directly: odfpy builds and serialises a tree of Python
+# objects, over 20 s for 2,000 members, where the text itself takes a fraction of a second.
+_NAMESPACES = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" '
+    'xmlns:number="urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0" '
+    'xmlns:of="urn:oasis:names:tc:opendocument:xmlns:of:1.2" office:version="1.2"'
+)
+_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<manifest:manifest '
+    'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+    '<manifest:file-entry manifest:full-path="/" manifest:version="1.2" '
+    'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+    '<manifest:file-entry manifest:full-path="styles.xml" manifest:media-type="text/xml"/>'
+    "</manifest:manifest>"
+)
+ODS_MIMETYPE = "application/vnd.oasis.opendocument.spreadsheet"
+
+
+def _attr(text: str) -> str:
+    return escape(text, {'"': "&quot;"})
+
+
+def _xml_cell(value: object, formula: str | None = None, style: str | None = None) -> str:
+    attributes = f' table:formula="{_attr("of:=" + formula)}"' if formula is not None else ""
+    attributes += f' table:style-name="{style}"' if style else ""
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        text = french_decimal(value) if isinstance(value, Decimal) else str(value)
+        return (
+            f'<table:table-cell office:value-type="float" office:value="{value}"{attributes}>'
+            f"<text:p>{text}</text:p></table:table-cell>"
+        )
+    text = "" if value is None else safe_text(str(value))
+    if not text and formula is None:
+        return f"<table:table-cell{attributes}/>"
+    return (
+        f'<table:table-cell office:value-type="string"{attributes}><text:p>{escape(text)}</text:p>'
+        "</table:table-cell>"
+    )
+
+
+def _xml_row(values: Sequence[object], styles: Sequence[str | None] = ()) -> str:
+    """A row; `styles` gives each cell's style, or one style for every cell."""
+    cells = []
+    for index, value in enumerate(values):
+        style = styles[0] if len(styles) == 1 else (styles[index] if index < len(styles) else None)
         if isinstance(value, tuple):
             formula, computed = value
-            row.addElement(_ods_cell(computed, formula=formula, style=style))
+            cells.append(_xml_cell(computed, formula, style))
         else:
-            row.addElement(_ods_cell(value, style=style))
-    table.addElement(row)
+            cells.append(_xml_cell(value, None, style))
+    return f"<table:table-row>{''.join(cells)}</table:table-row>"
+
+
+def _xml_columns(widths: Sequence[int]) -> str:
+    return "".join(f'<table:table-column table:style-name="co{width}"/>' for width in widths)
+
+
+def _ods_styles_xml(billing: Billing) -> str:
+    """styles.xml: the € and integer formats, the landscape page fitted to one page, the headers."""
+    text = escape(f"Facturation {billing.year} - grille {billing.grid.name}")
+    pages = "".join(
+        f'<style:master-page style:name="{name}" style:page-layout-name="landscape"><style:header>'
+        f"<text:p>{sheet}{text}</text:p></style:header></style:master-page>"
+        for name, sheet in (("member", "<text:sheet-name>?</text:sheet-name> - "), ("plain", ""))
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-styles {_NAMESPACES}><office:styles>'
+        '<number:currency-style style:name="euro" number:language="fr" number:country="FR">'
+        '<number:number number:decimal-places="2" number:min-integer-digits="1" number:grouping="true"/>'
+        "<number:text>\u00a0</number:text>"
+        '<number:currency-symbol number:language="fr" number:country="FR">€</number:currency-symbol>'
+        "</number:currency-style>"
+        '<number:number-style style:name="integer" number:language="fr" number:country="FR">'
+        '<number:number number:decimal-places="0" number:min-integer-digits="1" number:grouping="true"/>'
+        "</number:number-style></office:styles><office:automatic-styles>"
+        '<style:page-layout style:name="landscape"><style:page-layout-properties '
+        'style:print-orientation="landscape" fo:page-width="29.7cm" fo:page-height="21cm" '
+        'fo:margin="1.5cm" style:scale-to-pages="1"/><style:header-style/></style:page-layout>'
+        f"</office:automatic-styles><office:master-styles>{pages}</office:master-styles>"
+        "</office:document-styles>"
+    )
+
+
+def _ods_automatic_styles(widths: Sequence[int]) -> str:
+    columns = "".join(
+        f'<style:style style:name="co{width}" style:family="table-column">'
+        # A character is about 0.21 cm in the default font.
+        f'<style:table-column-properties style:column-width="{width * 0.21:.2f}cm"/></style:style>'
+        for width in sorted(set(widths))
+    )
+    tables = "".join(
+        f'<style:style style:name="ta_{name}" style:family="table" style:master-page-name="{name}">'
+        '<style:table-properties table:display="true"/></style:style>'
+        for name in ("member", "plain")
+    )
+    bold = '<style:text-properties fo:font-weight="bold"/>'
+    wrap = '<style:table-cell-properties fo:wrap-option="wrap" style:vertical-align="top"/>'
+    cells = "".join(
+        f'<style:style style:name="{name}" style:family="table-cell"{data}>{inner}</style:style>'
+        for name, data, inner in (
+            ("bold", "", bold),
+            ("money", ' style:data-style-name="euro"', ""),
+            ("money_bold", ' style:data-style-name="euro"', bold),
+            ("count", ' style:data-style-name="integer"', ""),
+            ("wrap", "", wrap),
+        )
+    )
+    return f"<office:automatic-styles>{columns}{tables}{cells}</office:automatic-styles>"
 
 
 def ods_bytes(billing: Billing) -> bytes:
     """The same workbook as XLSX; formulas carry their computed value so any viewer shows it."""
     layout = Layout.of(billing)
     names = sheet_names(billing)
-    doc = OpenDocumentSpreadsheet()
-    bold = Style(name="bold", family="table-cell")
-    bold.addElement(TextProperties(fontweight="bold"))
-    wide = Style(name="wide", family="table-column")
-    wide.addElement(TableColumnProperties(columnwidth="8cm"))
-    doc.automaticstyles.addElement(bold)
-    doc.automaticstyles.addElement(wide)
-    summary = Table(name=SUMMARY_SHEET)
-    summary.addElement(TableColumn(stylename=wide))
-    summary.addElement(TableColumn(numbercolumnsrepeated=5))
-    _ods_row(
-        summary,
-        [
-            f"Facturation {billing.year} : grille {billing.grid.name}, relevé au "
-            f"{billing.period.snapshot:%d/%m/%Y}"
-        ],
-        bold,
-    )
-    _ods_row(summary, [])
-    _ods_row(
-        summary,
-        ["Code membre", "Membre", "Facturé au membre (€)", "Pris en charge par la métropole (€)"],
-        bold,
-    )
+    columns = detail_columns(billing)
+    detail_first, detail_last = DETAIL_FIRST_ROW, DETAIL_FIRST_ROW + len(names) - 1
+    detail_widths = (WIDTHS[1], WIDTHS[0], *[WIDTHS[3]] * (2 * len(billing.specs)))
+    out: list[str] = [
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content {_NAMESPACES}>',
+        _ods_automatic_styles((*WIDTHS, *detail_widths)),
+        "<office:body><office:spreadsheet>",
+    ]
+
+    out.append(f'<table:table table:name="{_attr(SUMMARY_SHEET)}" table:style-name="ta_plain">')
+    out.append(_xml_columns(WIDTHS[:6]))
+    out.append(_xml_row([_title(billing)], ["bold"]))
+    out.append(_xml_row([]))
+    heads = ["Code membre", "Membre", "Facturé au membre (€)", "Pris en charge par la métropole (€)"]
+    out.append(f"<table:table-header-rows>{_xml_row(heads, ['bold'])}</table:table-header-rows>")
     first_member, total_row, _ = summary_rows(billing)
+    money = [None, None, "money", "money"]
     for statement, name in zip(billing.statements, names, strict=True):
-        _ods_row(
-            summary,
-            [
-                statement.holder.code,
-                statement.holder.name,
-                (_ods_ref(name, f"E{layout.billed_row}"), statement.billed),
-                (_ods_ref(name, f"E{layout.authority_row}"), statement.borne_by_authority),
-            ],
-        )
+        billed = (_ods_ref(name, f"E{layout.billed_row}"), statement.billed)
+        borne = (_ods_ref(name, f"E{layout.authority_row}"), statement.borne_by_authority)
+        out.append(_xml_row([statement.holder.code, statement.holder.name, billed, borne], money))
     last_member = total_row - 1
-    _ods_row(
-        summary,
-        [
-            "TOTAL",
-            "Tous les membres",
-            (f"SUM([.C{first_member}:.C{last_member}])", billing.billed),
-            (f"SUM([.D{first_member}:.D{last_member}])", billing.borne_by_authority),
-        ],
-        bold,
-    )
-    _ods_row(summary, [])
-    _ods_row(
-        summary, ["Article", "Prestation", "Quantité", "Prix unitaire (€)", "Montant (€)", "Payeur"], bold
-    )
-    for offset, spec in enumerate(billing.specs):
-        row = FIRST_LINE_ROW + offset
+    totals: list[object] = ["TOTAL", "Tous les membres", billing.billed, billing.borne_by_authority]
+    if names:
+        totals[2] = (f"SUM([.C{first_member}:.C{last_member}])", billing.billed)
+        totals[3] = (f"SUM([.D{first_member}:.D{last_member}])", billing.borne_by_authority)
+    out.append(_xml_row(totals, ["bold", "bold", "money_bold", "money_bold"]))
+    out.append(_xml_row([]))
+    heads = ["Article", "Prestation", "Quantité", "Prix unitaire (€)", "Montant (€)", "Payeur"]
+    out.append(_xml_row(heads, ["bold"]))
+    for spec, (count_column, amount_column) in zip(billing.specs, columns, strict=True):
         count, amount = billing.line_total(spec.key)
-        counts = ";".join(_ods_ref(n, f"C{row}") for n in names) or "0"
-        amounts = ";".join(_ods_ref(n, f"E{row}") for n in names) or "0"
-        _ods_row(
-            summary,
-            [
-                spec.label,
-                CHARGE_LABELS[spec.charge],
-                (f"SUM({counts})", count),
-                spec.unit_price,
-                (f"SUM({amounts})", amount),
-                PAYER_LABELS[spec.payer],
-            ],
+        counted: object = count
+        summed: object = amount
+        if names:
+            counted = (f"SUM({_ods_range(DETAIL_SHEET, count_column, detail_first, detail_last)})", count)
+            summed = (f"SUM({_ods_range(DETAIL_SHEET, amount_column, detail_first, detail_last)})", amount)
+        row = [
+            spec.label,
+            CHARGE_LABELS[spec.charge],
+            counted,
+            spec.unit_price,
+            summed,
+            PAYER_LABELS[spec.payer],
+        ]
+        out.append(_xml_row(row, [None, None, "count", "money", "money", None]))
+    out.append("</table:table>")
+
+    out.append(f'<table:table table:name="{_attr(DETAIL_SHEET)}" table:style-name="ta_plain">')
+    out.append(_xml_columns(detail_widths))
+    out.append(
+        _xml_row(
+            [f"Détail par membre et par article, facturation {billing.year}, grille {billing.grid.name}"],
+            ["bold"],
         )
-    doc.spreadsheet.addElement(summary)
+    )
+    heading: list[object] = ["Code membre", "Membre"]
+    for spec in billing.specs:
+        heading += [f"{spec.label} ({CHARGE_LABELS[spec.charge]}) : quantité", "montant (€)"]
+    out.append(f"<table:table-header-rows>{_xml_row(heading, ['bold'])}</table:table-header-rows>")
+    detail_styles = [None, None, *["count", "money"] * len(billing.specs)]
     for statement, name in zip(billing.statements, names, strict=True):
-        table = Table(name=name)
-        table.addElement(TableColumn(stylename=wide))
-        table.addElement(TableColumn(numbercolumnsrepeated=6))
-        _ods_row(table, [f"{statement.holder.name} ({statement.holder.code})"], bold)
-        _ods_row(
-            table,
-            [
-                f"Grille {billing.grid.name}, facturation {billing.year}, relevé au "
-                f"{statement.counted_on:%d/%m/%Y}"
-            ],
-        )
-        _ods_row(table, [])
-        _ods_row(table, list(HEADERS), bold)
-        for line in statement.lines:
-            _ods_row(table, list(_line_cells(line)))
-        _ods_row(table, [])
-        first, last = FIRST_LINE_ROW, layout.last_line_row
+        cells: list[object] = [statement.holder.code, statement.holder.name]
+        for offset, line in enumerate(statement.lines):
+            line_row = FIRST_LINE_ROW + offset
+            cells += [
+                (_ods_ref(name, f"C{line_row}"), line.count),
+                (_ods_ref(name, f"E{line_row}"), line.amount),
+            ]
+        out.append(_xml_row(cells, detail_styles))
+    out.append("</table:table>")
+
+    line_styles = [None, None, "count", "money", "money", None, "wrap"]
+    first, last = FIRST_LINE_ROW, layout.last_line_row
+    for statement, name in zip(billing.statements, names, strict=True):
+        out.append(f'<table:table table:name="{_attr(name)}" table:style-name="ta_member">')
+        out.append(_xml_columns(WIDTHS))
+        out.append(_xml_row([f"{statement.holder.name} ({statement.holder.code})"], ["bold"]))
+        out.append(_xml_row([_grid_line(billing, statement)]))
+        out.append(_xml_row([]))
+        out.append(f"<table:table-header-rows>{_xml_row(list(HEADERS), ['bold'])}</table:table-header-rows>")
+        out.extend(_xml_row(list(_line_cells(line)), line_styles) for line in statement.lines)
+        out.append(_xml_row([]))
         for payer, label, value in (
             ("member", "Total facturé au membre", statement.billed),
             ("authority", "Total pris en charge par la métropole", statement.borne_by_authority),
         ):
             formula = f'SUMIF([.F{first}:.F{last}];"{PAYER_LABELS[payer]}";[.E{first}:.E{last}])'
-            _ods_row(table, [label, "", "", "", (formula, value)], bold)
-        doc.spreadsheet.addElement(table)
+            out.append(
+                _xml_row([label, "", "", "", (formula, value)], ["bold", None, None, None, "money_bold"])
+            )
+        out.append("</table:table>")
+    out.append("</office:spreadsheet></office:body></office:document-content>")
     buffer = io.BytesIO()
-    doc.write(buffer)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        # ODF: the mimetype first and stored, so that tools recognise the file by its first bytes.
+        archive.writestr(zipfile.ZipInfo("mimetype"), ODS_MIMETYPE, compress_type=zipfile.ZIP_STORED)
+        archive.writestr("META-INF/manifest.xml", _MANIFEST)
+        archive.writestr("styles.xml", _ods_styles_xml(billing))
+        archive.writestr("content.xml", "".join(out))
     return buffer.getvalue()
 
 

@@ -7,10 +7,15 @@
 - A member that joined or left during those 12 months pays the whole year, without proration: one
   that left is counted on its last day of membership (the eve of `left`), one that joined on the
   snapshot date like any other.
+- A school's software pack is one countable per school, whatever the number of pack names it lists, and
+  is installed when the school joined its member (its own `joined`, else the convention's start): a
+  school arriving later is charged its pack installation that year, and its name and date show on the
+  line. A grid item with `per_pack` counts each pack instead.
 - Items a grid reserves to an option (the 2020 Wi-Fi access points) are billed only to members with
-  the option. An access point held by a member without it is an error, not a zero and not a cost
-  quietly moved to the authority: the register's validator already refuses it, and the rules refuse
-  it again for any other caller, naming the device, so the register (or the convention) gets fixed.
+  the option in force on their counting day (options are dated: `since`, `until`). An access point
+  held by a member without it is an error, not a zero and not a cost quietly moved to the authority:
+  the register's validator already refuses it, and the rules refuse it again for any other caller,
+  naming the device, so the register (or the convention) gets fixed.
 - Every run reconciles: each counted thing is counted once, per-member counts add up to the fleet
   totals computed independently, and a kind the grid neither prices nor lists as not re-billed stops
   the run (an error, never a zero).
@@ -58,6 +63,15 @@ class BillingError(Exception):
 
 
 @dataclass(frozen=True)
+class OptionSpan:
+    """An option of the convention from `since` to `until` (its last day, None while in force)."""
+
+    name: str
+    since: dt.date
+    until: dt.date | None = None
+
+
+@dataclass(frozen=True)
 class Holder:
     """A billed member: the commune, or the SIVOS that holds the schools of several communes."""
 
@@ -67,15 +81,24 @@ class Holder:
     joined: dt.date
     # The first day the member no longer belongs (the convention's end), as in the register.
     left: dt.date | None
-    options: frozenset[str]
+    # The convention's options with their dates: an item that requires one is billed only when the
+    # option is in force on the member's counting day.
+    options: tuple[OptionSpan, ...]
+
+    def has_option(self, name: str, day: dt.date) -> bool:
+        return any(
+            o.name == name and o.since <= day and (o.until is None or day <= o.until) for o in self.options
+        )
 
 
 @dataclass(frozen=True)
 class Countable:
     """Something a grid may price: a device, a pack, licence seats, the pupils of a school.
 
-    `ref` is unique across the register (an asset tag, "UAI/pack", ...); `installed` is None for what is
-    never installed (pupils); `retired` is the first day it is gone.
+    `ref` is unique across the register (an asset tag, "UAI/packs", ...); `installed` is None for what is
+    never installed (pupils), which then counts from `present_from` if given; `retired` is the last day it
+    is held. `parts` is what a grid pricing parts one by one counts instead of `quantity` (the packs a
+    school lists); `note` is shown on the line that charges its installation (a school's arrival).
     """
 
     ref: str
@@ -85,6 +108,9 @@ class Countable:
     installed: dt.date | None
     retired: dt.date | None
     source: str
+    parts: int = 1
+    note: str = ""
+    present_from: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +147,12 @@ class Line:
     spec: LineSpec
     count: int
     refs: tuple[str, ...]
+    # What the counted things say about themselves on this line (a school's arrival date).
+    details: tuple[str, ...] = ()
+
+    @property
+    def note(self) -> str:
+        return "; ".join(part for part in (self.spec.note, *self.details) if part)
 
     @property
     def amount(self) -> Decimal:
@@ -235,7 +267,7 @@ def _charges(item: GridItem | None) -> tuple[ChargeKind, ...]:
 def _counted(countable: Countable, charge: ChargeKind, first: dt.date, day: dt.date) -> bool:
     if charge == "installation":
         return installed_within(countable.installed, first, day)
-    return in_service(countable.installed, countable.retired, day)
+    return in_service(countable.installed or countable.present_from, countable.retired, day)
 
 
 def compute(
@@ -260,6 +292,8 @@ def compute(
     days: dict[str, dt.date | None] = {code: counting_day(h, period) for code, h in members.items()}
     known = {k for item in grid.items for k in item.kinds} | set(grid.not_rebilled)
     refs: dict[tuple[str, str], list[str]] = defaultdict(list)
+    counts: Counter[tuple[str, str]] = Counter()
+    details: dict[tuple[str, str], list[str]] = defaultdict(list)
     fleet: Counter[str] = Counter()
     for thing in things:
         holder = members.get(thing.holder)
@@ -288,20 +322,24 @@ def compute(
             continue
         item = grid.item_for_kind(thing.kind)
         charges = [c for c in _charges(item) if _counted(thing, c, period.first, day)]
-        if charges and item is not None and item.requires_option not in (None, *holder.options):
+        option = item.requires_option if item is not None else None
+        if charges and option is not None and not holder.has_option(option, day):
             problems.append(
-                f"{thing.source}: {thing.ref} ({thing.kind}) is billed only with the {item.requires_option}"
-                f" option (grid {grid.name!r}), which the convention of {holder.name} ({holder.code}) lacks"
+                f"{thing.source}: {thing.ref} ({thing.kind}) is billed only with the {option} option"
+                f" (grid {grid.name!r}), which the convention of {holder.name} ({holder.code}) lacks on {day}"
             )
             continue
+        quantity = thing.parts if item is not None and item.per_pack else thing.quantity
         for charge in charges:
             key = _line_key(item, thing.kind, charge)
             refs[(holder.code, key)].append(thing.ref)
-            fleet[key] += thing.quantity
+            counts[(holder.code, key)] += quantity
+            if charge == "installation" and thing.note:
+                details[(holder.code, key)].append(thing.note)
+            fleet[key] += quantity
     if problems:
         raise BillingError(problems)
 
-    quantities = {c.ref: c.quantity for c in things}
     statements: list[Statement] = []
     for holder in sorted(members.values(), key=lambda h: h.code):
         day = days[holder.code]
@@ -309,8 +347,9 @@ def compute(
             continue
         lines = []
         for spec in specs:
-            line_refs = tuple(sorted(refs.get((holder.code, spec.key), ())))
-            lines.append(Line(spec, sum(quantities[r] for r in line_refs), line_refs))
+            where = (holder.code, spec.key)
+            line_refs = tuple(sorted(refs.get(where, [])))
+            lines.append(Line(spec, counts[where], line_refs, tuple(sorted(details.get(where, [])))))
         statements.append(Statement(holder, day, tuple(lines)))
     billing = Billing(year, period, grid, specs, tuple(statements), dict(fleet))
     reconcile(billing)

@@ -6,18 +6,22 @@ flattens members and schools into the rules' simple records:
 - each device is one countable under its kind (its asset tag is the reference);
 - each school's pupils are one countable of kind `pupil` whose quantity is the school's pupil count,
   which the register records as of 1 November;
-- each software pack of a school is one `software_pack`; the register gives packs no date, so a pack
-  counts as installed when its member's convention started and held until its last day;
+- a school's software packs are one `software_pack` per school (the grid prices a pack per school; the
+  pack names are the software catalogue), with the number of packs as its parts for a grid that prices
+  them one by one; it is installed when the school joined its member and held until its last day
+  there, and its installation line names the school and its arrival;
+- a school counts (pupils included) only from its arrival and up to its last day under the member;
 - each licence is `specific_software` with its seats as quantity, installed on its start and held up to
-  its last day.
+  its last day (`end`);
+- the convention's options keep their periods, so a Wi-Fi option switched on mid-series bills access
+  points only from the year it holds on the counting day.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 
-from schoolfleet.billing.rules import Countable, Holder
+from schoolfleet.billing.rules import Countable, Holder, OptionSpan
 from schoolfleet.register import Member, Register, Source
 
 PUPIL = "pupil"
@@ -36,7 +40,7 @@ def holder(member: Member) -> Holder:
         kind=member.kind.value,
         joined=member.convention.joined,
         left=member.convention.left,
-        options=frozenset({"wifi"}) if member.wifi else frozenset(),
+        options=tuple(OptionSpan(period.name, period.since, period.until) for period in member.options),
     )
 
 
@@ -46,20 +50,31 @@ def holders(register: Register) -> list[Holder]:
 
 def countables(register: Register) -> Iterator[Countable]:
     for member in register.members:
-        left = member.convention.left
-        last_day = left - dt.timedelta(days=1) if left is not None else None
         for school in member.schools:
             where = _where(school.source)
-            yield Countable(f"{school.uai}/pupils", PUPIL, member.code, school.pupils, None, None, where)
-            for pack in school.packs:
+            last_day = school.last_day(member.convention.left)
+            yield Countable(
+                f"{school.uai}/pupils",
+                PUPIL,
+                member.code,
+                school.pupils,
+                None,
+                last_day,
+                where,
+                present_from=school.joined,
+            )
+            if school.packs:
+                arrival = "arrivée" if school.joined_source is not None else "convention"
                 yield Countable(
-                    f"{school.uai}/pack/{pack}",
+                    f"{school.uai}/packs",
                     SOFTWARE_PACK,
                     member.code,
                     1,
-                    member.convention.joined,
+                    school.joined,
                     last_day,
                     f"{where}.software.packs",
+                    parts=len(school.packs),
+                    note=f"{school.uai} {school.name} ({arrival} le {school.joined:%d/%m/%Y})",
                 )
             for licence in school.licences:
                 yield Countable(

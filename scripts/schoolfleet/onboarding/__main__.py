@@ -1,5 +1,6 @@
 """Onboard and offboard members, schools and equipment in the convention register.
 
+    python -m schoolfleet.onboarding init DIR --name "Communauté de communes X"
     python -m schoolfleet.onboarding add-commune --insee 91999 --name Nouvelle --reference CONV-2026-050 \
         --joined 2026-09-01 [--wifi]
     python -m schoolfleet.onboarding add-sivos --code a-b --name "SIVOS A-B" --commune 91001=A \
@@ -12,6 +13,11 @@
     python -m schoolfleet.onboarding retire-equipment (--tag SF-001 | --csv FILE) --on 2026-07-01
     python -m schoolfleet.onboarding deliver --csv DELIVERY.csv [--on 2026-09-01]
     python -m schoolfleet.onboarding leave --member 91999 --on 2027-01-01
+    python -m schoolfleet.onboarding set-option --member 91999 --option wifi --since 2027-01-01
+    python -m schoolfleet.onboarding end-option --member 91999 --option wifi --until 2027-08-31
+    python -m schoolfleet.onboarding add-licence --school UAI --product P --seats 10 --start 2027-01-01 \
+        [--end 2027-12-31]
+    python -m schoolfleet.onboarding retire-licence --school UAI --product P --end 2027-12-31
     python -m schoolfleet.onboarding renewal-list --year 2027 [--format csv|text] [--out FILE]
     python -m schoolfleet.onboarding renewal-apply CHANGES.yml
     python -m schoolfleet.onboarding catalogue-impact (--base REF | --old-register DIR) [--format json]
@@ -30,7 +36,8 @@ from pathlib import Path
 
 from schoolfleet.onboarding import impact, renewal
 from schoolfleet.onboarding.batch import Step, changes_steps, csv_steps, parse_communes, run
-from schoolfleet.onboarding.changeset import Changeset, OnboardingError
+from schoolfleet.onboarding.changeset import Changeset, OnboardingError, register_lock
+from schoolfleet.onboarding.init import init
 from schoolfleet.onboarding.operations import Context
 from schoolfleet.register import RegisterError, load_register
 
@@ -73,6 +80,10 @@ def _steps(args: argparse.Namespace) -> list[Step]:
             "block",
         ),
         "leave": ("member", "on"),
+        "set-option": ("member", "option", "since"),
+        "end-option": ("member", "option", "until"),
+        "add-licence": ("school", "product", "seats", "start", "end"),
+        "retire-licence": ("school", "product", "end"),
     }[command]
     values: dict[str, object] = {name: getattr(args, name) for name in fields}
     if command == "add-sivos":
@@ -81,16 +92,22 @@ def _steps(args: argparse.Namespace) -> list[Step]:
 
 
 def edit(args: argparse.Namespace) -> str:
-    """Apply the command to the register; returns the diff and what was (or would be) written."""
-    register = load_register(args.register)
-    changes = Changeset(Path(args.register))
-    run(Context.of(changes, register), _steps(args))
-    diff = changes.diff()
-    if not diff:
-        return "no change"
-    if args.dry_run:
-        return diff + "dry run: nothing written"
-    written = changes.write()
+    """Apply the command to the register; returns the diff and what was (or would be) written.
+
+    The lock is held from reading the register to writing it: a concurrent command waits, then reads
+    the register this one wrote (so two new schools never get the same block).
+    """
+    steps = _steps(args)
+    with register_lock(Path(args.register)):
+        register = load_register(args.register)
+        changes = Changeset(Path(args.register))
+        run(Context.of(changes, register), steps)
+        diff = changes.diff()
+        if not diff:
+            return "no change"
+        if args.dry_run:
+            return diff + "dry run: nothing written"
+        written = changes.write()
     return diff + "written: " + ", ".join(str(path) for path in written)
 
 
@@ -127,6 +144,11 @@ def parser() -> argparse.ArgumentParser:
 
     def command(name: str, text: str) -> argparse.ArgumentParser:
         return commands.add_parser(name, parents=[common], help=text, description=text)
+
+    text = "start a register: the authority file, the current tariff grids and an empty members/"
+    p = commands.add_parser("init", help=text, description=text)
+    p.add_argument("directory", type=Path, help="the new register's directory (absent or empty)")
+    p.add_argument("--name", required=True, help="the authority's name")
 
     def convention(p: argparse.ArgumentParser) -> None:
         p.add_argument("--name", required=True)
@@ -175,6 +197,21 @@ def parser() -> argparse.ArgumentParser:
     p = command("leave", "record a member leaving the convention (its first day out)")
     p.add_argument("--member", required=True, help="INSEE code of the commune or code of the SIVOS")
     p.add_argument("--on", required=True)
+    p = command("set-option", "switch a convention option on from a date (a new dated period)")
+    p.add_argument("--member", required=True, help="INSEE code of the commune or code of the SIVOS")
+    p.add_argument("--option", required=True, help="the option: wifi")
+    p.add_argument("--since", required=True, help="its first day (YYYY-MM-DD)")
+    p = command("end-option", "switch a convention option off: its period in force ends on a date")
+    p.add_argument("--member", required=True, help="INSEE code of the commune or code of the SIVOS")
+    p.add_argument("--option", required=True, help="the option: wifi")
+    p.add_argument("--until", required=True, help="its last day (YYYY-MM-DD)")
+    p = command("add-licence", "add a specific software licence to a school, from a date")
+    for name in ("school", "product", "seats", "start"):
+        p.add_argument(f"--{name}", required=True)
+    p.add_argument("--end", help="its last day, if already known (YYYY-MM-DD)")
+    p = command("retire-licence", "end a school's licence in force: its last day")
+    for name in ("school", "product", "end"):
+        p.add_argument(f"--{name}", required=True)
     p = command("renewal-list", "the schools per member for the coming school year")
     p.add_argument(
         "--year", type=int, required=True, help="the school year's first year (2027 for 2027-2028)"
@@ -197,7 +234,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        if args.command == "renewal-list":
+        if args.command == "init":
+            written = init(args.directory, args.name)
+            print("written: " + ", ".join(str(path) for path in written))
+        elif args.command == "renewal-list":
             print(renewal_list(args))
         elif args.command == "catalogue-impact":
             print(catalogue_impact(args))

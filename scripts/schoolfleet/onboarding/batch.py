@@ -193,6 +193,38 @@ def _leave(context: op.Context, args: Args) -> Key:
     return ("member", member)
 
 
+def _set_option(context: op.Context, args: Args) -> Key:
+    member = args.text("member")
+    op.set_option(context, member, args.text("option"), args.date("since"))
+    return ("member", member)
+
+
+def _end_option(context: op.Context, args: Args) -> Key:
+    member = args.text("member")
+    op.end_option(context, member, args.text("option"), args.date("until"))
+    return ("member", member)
+
+
+def _add_licence(context: op.Context, args: Args) -> Key:
+    uai = args.text("school")
+    end = args.optional("end")
+    op.add_licence(
+        context,
+        uai,
+        args.text("product"),
+        args.integer("seats"),
+        args.date("start"),
+        None if end is None else op.to_date(end, "end"),
+    )
+    return ("uai", uai)
+
+
+def _retire_licence(context: op.Context, args: Args) -> Key:
+    uai = args.text("school")
+    op.retire_licence(context, uai, args.text("product"), args.date("end"))
+    return ("uai", uai)
+
+
 Action = Callable[[op.Context, Args], Key]
 ACTIONS: dict[str, Action] = {
     "add_commune": _add_commune,
@@ -204,6 +236,10 @@ ACTIONS: dict[str, Action] = {
     "retire_equipment": _retire_equipment,
     "deliver": _deliver,
     "leave": _leave,
+    "set_option": _set_option,
+    "end_option": _end_option,
+    "add_licence": _add_licence,
+    "retire_licence": _retire_licence,
 }
 
 
@@ -228,12 +264,15 @@ def run(context: op.Context, steps: list[Step]) -> Register:
             args.check_all_used()
         except OnboardingError as exc:
             errors.extend(f"{_label(step)}{problem}" for problem in exc.problems)
+    # The register is checked even when some steps failed, so that one run reports every kind of error
+    # (the steps' own and the loader's on the steps that applied), not some of them on the next run.
+    try:
+        register = context.changes.validate()
+    except RegisterError as exc:
+        errors.extend(_traced(context, owners, problem) for problem in exc.problems)
     if errors:
         raise OnboardingError(errors)
-    try:
-        return context.changes.validate()
-    except RegisterError as exc:
-        raise OnboardingError([_traced(context, owners, problem) for problem in exc.problems]) from None
+    return register
 
 
 def _label(step: Step) -> str:
@@ -288,13 +327,17 @@ def csv_steps(path: Path, action: str, defaults: dict[str, object]) -> list[Step
     header = text.split("\n", 1)[0]
     reader = csv.DictReader(text.splitlines(), delimiter=";" if ";" in header else ",")
     steps: list[Step] = []
+    errors: list[str] = []
     for row in reader:
         # An empty cell takes the command line's value (`--on`, `--to`) for that line.
         cells = {name.strip(): (value or "").strip() for name, value in row.items() if name}
         values = {**defaults, **{name: value for name, value in cells.items() if value}}
         if None in row:
-            raise OnboardingError(f"{path} line {reader.line_num}: more cells than columns in the header")
+            errors.append(f"{path} line {reader.line_num}: more cells than columns in the header")
+            continue
         steps.append(Step(f"{path} line {reader.line_num}", action, values))
+    if errors:
+        raise OnboardingError(errors)
     if not steps:
         raise OnboardingError(f"{path}: no lines below the header")
     return steps

@@ -3,6 +3,10 @@
 Validation is the register loader's, run on a temporary copy of the register with the edited files in
 place: there is one reader and one validator of the register, and the problems it reports are mapped
 back to the real files so that they name the file the sysadmin will open.
+
+Every writing command holds the register's lock (`register_lock`) from reading the register to writing
+it, so two admins' commands run one after the other; and before writing, the change is checked again
+against the register as it is then (a file edited by hand meanwhile, outside any lock, is caught).
 """
 
 from __future__ import annotations
@@ -11,17 +15,22 @@ import contextlib
 import dataclasses
 import datetime as dt
 import difflib
+import fcntl
 import io
 import os
 import shutil
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
-from schoolfleet.register import Register, RegisterError, load_register
+from schoolfleet.register import Register, RegisterError, load_register, register_digest
+
+LOCK_WAIT = 120.0
 
 
 class OnboardingError(Exception):
@@ -51,6 +60,32 @@ def dump(document: Any) -> str:
     return stream.getvalue()
 
 
+@contextlib.contextmanager
+def register_lock(root: Path, wait: float = LOCK_WAIT) -> Iterator[None]:
+    """The register's lock: the next writer waits for it (up to `wait` seconds, then is refused).
+
+    It is a lock on the register directory itself, so no lock file is left behind in the register.
+    """
+    if not root.is_dir():
+        raise OnboardingError(f"{root}: the register directory does not exist (start one with `init`)")
+    handle = os.open(root, os.O_RDONLY)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OnboardingError(
+                        f"{root}: the register is locked by another command for over {wait:.0f} s; try again"
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(handle)
+
+
 class Changeset:
     """The edited documents of one command, keyed by their path relative to the register root."""
 
@@ -60,6 +95,8 @@ class Changeset:
         # The text each document was read from (None for a new file), to diff against and to detect a
         # file changed by someone else between reading and writing.
         self._before: dict[str, str | None] = {}
+        # The whole register as read, to re-check the change if anything moved before writing.
+        self._digest = register_digest(root) if root.is_dir() else ""
 
     def document(self, relative: str) -> Any:
         if relative not in self._documents:
@@ -100,6 +137,7 @@ class Changeset:
             copy = Path(scratch) / "register"
             shutil.copytree(self.root, copy, symlinks=True)
             for relative, text in self.texts().items():
+                (copy / relative).parent.mkdir(parents=True, exist_ok=True)
                 (copy / relative).write_text(text, encoding="utf-8")
             try:
                 register = load_register(copy)
@@ -125,10 +163,15 @@ class Changeset:
             current = path.read_text(encoding="utf-8") if path.exists() else None
             if current != before:
                 raise OnboardingError(f"{path}: changed by someone else since it was read; run again")
+        if register_digest(self.root) != self._digest:
+            # Another file changed meanwhile (an edit made by hand): the change must still hold with it.
+            self.validate()
         staged: list[tuple[Path, Path]] = []
         try:
             for relative, text in sorted(texts.items()):
                 path = self.root / relative
+                # A register started without members/ gets it with its first member.
+                path.parent.mkdir(parents=True, exist_ok=True)
                 # A dot-file in the same directory: the loader ignores it, and the rename stays atomic.
                 handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
                 with os.fdopen(handle, "w", encoding="utf-8") as stream:

@@ -18,11 +18,12 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from schoolfleet.onboarding.changeset import Changeset, OnboardingError
-from schoolfleet.register import Equipment, EquipmentKind, Register
+from schoolfleet.onboarding.changeset import Changeset, OnboardingError, dump
+from schoolfleet.register import Equipment, EquipmentKind, Member, Register
 from schoolfleet.register.addressing import school_block
 from schoolfleet.register.loader import MEMBERS_DIR
 from schoolfleet.register.mac import MacError, normalise_mac
+from schoolfleet.register.tariffs import OPTIONS
 
 # What the member sends for a school in the yearly renewal, and what `update_school` may change.
 SCHOOL_UPDATES = ("name", "kind", "zone", "pupils", "teachers")
@@ -204,9 +205,8 @@ def add_school(
 ) -> int:
     """Adds the school in UAI order among the member's schools; returns its address block."""
     document = context.member(member)
-    if uai in context.school_files:
-        # The loader would refuse it too; said here so that the message names the UAI, not a block.
-        raise OnboardingError(f"UAI {uai} is already in the register ({context.school_files[uai]})")
+    taken_uai = uai in context.school_files
+    forced = block
     block = next_free_block(context) if block is None else block
     school = CommentedMap([("uai", uai), ("name", name), ("kind", kind)])
     if commune is not None:
@@ -222,9 +222,38 @@ def add_school(
     schools = _block_list(document["schools"])
     position = next((i for i, other in enumerate(schools) if str(other.get("uai")) > uai), len(schools))
     schools.insert(position, school)
+    # The loader would refuse both too, but it would blame the school already there: these name the
+    # new school, at the line it would have, and the one it clashes with.
+    here = f"{context.changes.root / context.member_files[member]}"
+    if taken_uai:
+        line = _new_line(document, uai, "uai")
+        raise OnboardingError(
+            f"{here}:{line}: schools[{position}].uai: UAI {uai} is already in the register"
+            f" (at {_school_source(context, uai)})"
+        )
+    holder = next((other for _, other in context.register.schools() if other.block == forced), None)
+    if forced is not None and (holder is not None or forced in context.blocks):
+        line = _new_line(document, uai, "block")
+        other = f"school {holder.uai} at {holder.source}" if holder is not None else "a school of this run"
+        raise OnboardingError(
+            f"{here}:{line}: schools[{position}].block: address block {forced} is already held by {other}"
+        )
     context.school_files[uai] = context.member_files[member]
     context.blocks.add(block)
     return block
+
+
+def _new_line(document: CommentedMap, uai: str, field: str) -> int:
+    """The line a field of the new school `uai` would have in the file once written."""
+    lines = dump(document).splitlines()
+    start = lines.index(f"  - uai: {uai}")
+    offset = next((i for i, text in enumerate(lines[start:]) if text.lstrip("- ").startswith(f"{field}:")), 0)
+    return start + offset + 1
+
+
+def _school_source(context: Context, uai: str) -> str:
+    found = next((school.source for _, school in context.register.schools() if school.uai == uai), None)
+    return str(found) if found is not None else context.school_files[uai]
 
 
 def update_school(context: Context, uai: str, values: dict[str, object]) -> None:
@@ -463,3 +492,100 @@ def _check_match(
         raise OnboardingError(
             f"model: serial {item.serial} is {item.tag}, a {item.model!r} in the register, not {model!r}"
         )
+
+
+def _member_record(context: Context, code: str) -> Member | None:
+    return next((member for member in context.register.members if member.code == code), None)
+
+
+def _at(context: Context, code: str, field: str, line: int | None = None) -> str:
+    """`file:line: field` of a member for a message (the file alone for a member this run creates)."""
+    record = _member_record(context, code)
+    file = (
+        record.source.file if record is not None else str(context.changes.root / context.member_files[code])
+    )
+    return f"{file}:{line or (record.source.line if record else 1)}: {field}"
+
+
+def _periods(context: Context, member: str, option: str) -> CommentedSeq:
+    """The option's periods as a list, `wifi: true` turned into its period from the convention's start."""
+    if option not in OPTIONS:
+        raise OnboardingError(f"option: unknown option {option!r} (known: {', '.join(sorted(OPTIONS))})")
+    document = context.member(member)
+    if not isinstance(document.get("options"), CommentedMap):
+        position = list(document).index("schools") if "schools" in document else len(document)
+        document.insert(position, "options", CommentedMap())
+    options: CommentedMap = document["options"]
+    current = options.get(option)
+    if isinstance(current, CommentedSeq):
+        return _block_list(current)
+    periods = CommentedSeq()
+    if current is True:
+        periods.append(CommentedMap([("since", to_date(document["convention"]["joined"], "joined"))]))
+    options[option] = periods
+    return _block_list(periods)
+
+
+def set_option(context: Context, member: str, option: str, since: dt.date) -> None:
+    """The option is in force from `since`: a new period (the loader refuses one overlapping another)."""
+    periods = _periods(context, member, option)
+    if periods and periods[-1].get("until") is None:
+        raise OnboardingError(
+            f"{_at(context, member, f'options.{option}')}: already in force since {periods[-1]['since']}"
+        )
+    periods.append(CommentedMap([("since", since)]))
+
+
+def end_option(context: Context, member: str, option: str, until: dt.date) -> None:
+    """The option's period in force ends on `until`, its last day (access points must go by then)."""
+    periods = _periods(context, member, option)
+    if not periods or periods[-1].get("until") is not None:
+        raise OnboardingError(f"{_at(context, member, f'options.{option}')}: no period in force to end")
+    periods[-1]["until"] = until
+
+
+def _licences(school: CommentedMap) -> CommentedSeq:
+    if not isinstance(school.get("software"), CommentedMap):
+        position = list(school).index("equipment") if "equipment" in school else len(school)
+        school.insert(position, "software", CommentedMap())
+    software: CommentedMap = school["software"]
+    if not isinstance(software.get("licences"), CommentedSeq):
+        software["licences"] = CommentedSeq()
+    return _block_list(software["licences"])
+
+
+def _school_at(context: Context, uai: str, field: str) -> str:
+    for _, school in context.register.schools():
+        if school.uai == uai:
+            return f"{school.source.file}:{school.source.line}: {school.source.field(field)}"
+    return f"{context.changes.root / context.school_files[uai]}: {field}"
+
+
+def add_licence(
+    context: Context, school: str, product: str, seats: int, start: dt.date, end: dt.date | None = None
+) -> None:
+    """Seats of a specific software from `start` (billed then as installed) up to `end`, its last day."""
+    licences = _licences(context.school(school))
+    for licence in licences:
+        if licence.get("product") == product and licence.get("end") is None:
+            raise OnboardingError(
+                f"{_school_at(context, school, 'software.licences')}: {product} is already held since"
+                f" {licence.get('start')} (retire it first)"
+            )
+    entry = CommentedMap([("product", product), ("seats", seats), ("start", start)])
+    if end is not None:
+        entry["end"] = end
+    licences.append(entry)
+
+
+def retire_licence(context: Context, school: str, product: str, end: dt.date) -> None:
+    """The school's licence of `product` in force ends on `end`, its last day held."""
+    licences = _licences(context.school(school))
+    held = [
+        licence for licence in licences if licence.get("product") == product and licence.get("end") is None
+    ]
+    if not held:
+        raise OnboardingError(
+            f"{_school_at(context, school, 'software.licences')}: no {product} licence in force"
+        )
+    held[0]["end"] = end

@@ -29,6 +29,13 @@ import netaddr
 
 from schoolfleet.register.uai import make_uai
 
+DEMO_TARIFFS = Path(__file__).resolve().parents[3] / "inventories" / "demo" / "register" / "tariffs"
+
+# A register of up to about 1,640 schools draws its INSEE codes from one range; larger ones spread
+# over more départements of the region, and take numbered names once the random draws run dry.
+_CODES_PER_DEPARTMENT = 699
+_MORE_DEPARTMENTS = ("077", "078", "095", "094", "093", "092")
+_RANDOM_PASSES = 12
 # Name parts for French-style communes.
 _ROOTS = (
     "Arpenay", "Bellecombe", "Bois-Colombe", "Boissy", "Bréval", "Champcueil", "Chantereine", "Chaumont",
@@ -169,6 +176,8 @@ class Generator:
         self.rng = random.Random(seed)
         # MACs come from their own stream: the rest of the register stays what the seed always gave.
         self.mac_rng = random.Random(f"mac-{seed}")
+        # Schools arriving after their member's convention: their own stream too.
+        self.arrival_rng = random.Random(f"arrival-{seed}")
         self.macs: set[str] = set()
         self.schools = schools
         self.tag = 0
@@ -192,14 +201,36 @@ class Generator:
         return start + dt.timedelta(days=self.rng.randrange(max(1, (end - start).days)))
 
     def commune_names(self, count: int) -> list[str]:
-        """Distinct names; every root once before any root comes back with another suffix."""
+        """Distinct names; every root once before any root comes back with another suffix.
+
+        Random draws find fewer new names as they run out (about 1,600 in all); past a few passes the
+        remaining combinations come in order, then numbered ones, so any count can be reached.
+        """
         names: list[str] = []
-        while len(names) < count:
+        taken: set[str] = set()
+        for _ in range(_RANDOM_PASSES):
+            if len(names) >= count:
+                return names
             for root in self.rng.sample(_ROOTS, len(_ROOTS)):
                 prefix = self.rng.choice(_PREFIXES)
                 name = f"{prefix}{root}{self.rng.choice(_SUFFIXES)}"
-                if name not in names and len(names) < count:
+                if name not in taken and len(names) < count:
                     names.append(name)
+                    taken.add(name)
+        combinations = [
+            f"{prefix}{root}{suffix}"
+            for prefix in ("", "Saint-")
+            for suffix in dict.fromkeys(_SUFFIXES)
+            for root in _ROOTS
+        ]
+        number = 1
+        while len(names) < count:
+            for base in combinations:
+                name = base if number == 1 else f"{base} {number}"
+                if name not in taken and len(names) < count:
+                    names.append(name)
+                    taken.add(name)
+            number += 1
         return names
 
     def uai(self, department: str) -> str:
@@ -327,6 +358,23 @@ class Generator:
             add("interactive_projector")
         return _School(lines, workstations)
 
+    def arrive(self, school: _School) -> _School:
+        """The school joins its member later than the convention: nothing of it is installed before.
+
+        Arrivals fall before any server swap (from mid-2020) or licence (from September 2020), so no
+        device of the school is retired before it arrives and only installation dates move.
+        """
+        arrival = dt.date(2015 + self.arrival_rng.randrange(5), 9, 1)
+        lines: list[str] = []
+        for line in school.lines:
+            key, _, value = line.partition("installed: ")
+            if value and dt.date.fromisoformat(value) < arrival:
+                line = f"{key}installed: {arrival.isoformat()}"
+            lines.append(line)
+            if line.startswith("    block: "):
+                lines.append(f"    joined: {arrival.isoformat()}")
+        return _School(lines, school.workstations)
+
     def members(self) -> list[_Member]:
         rng = self.rng
         commune_count = max(3, round(self.schools / 2.35))
@@ -336,7 +384,10 @@ class Generator:
             "045" if index >= commune_count - max(1, commune_count // 9) else "091"
             for index in range(commune_count)
         ]
-        codes = rng.sample(range(1, 700), commune_count)
+        if commune_count < _CODES_PER_DEPARTMENT:
+            codes = rng.sample(range(1, _CODES_PER_DEPARTMENT + 1), commune_count)
+        else:
+            departments, codes = self._spread(departments)
         insee = [f"{dep[1:]}{code:03d}" for dep, code in zip(departments, codes, strict=True)]
         # Schools per commune: the central town has many, villages one.
         weights = [
@@ -376,13 +427,26 @@ class Generator:
             ]
             if left is not None:
                 header.append(f"  left: {left.isoformat()}")
-            header += ["options:", f"  wifi: {'true' if wifi else 'false'}"]
+            # The option dates from the 2021 amendment (or the later convention): the access points too.
+            recent = dt.date(2026, 9, 1) if left is None else left - dt.timedelta(days=1)
+            since = min(max(joined, dt.date(2021, 1, 1)), recent)
+            header += (
+                ["options:", "  wifi:", f"    - since: {since.isoformat()}"]
+                if wifi
+                else [
+                    "options:",
+                    "  wifi: false",
+                ]
+            )
             member = _Member(f"{insee[index]}-{slug(names[index])}.yml", header)
             for number in range(counts[index]):
                 kind = self._kind(number, counts[index])
-                member.schools.append(
-                    self.school(insee[index], departments[index], joined, wifi, left, kind, in_sivos=False)
+                school = self.school(
+                    insee[index], departments[index], joined, wifi, left, kind, in_sivos=False
                 )
+                if number and joined < dt.date(2015, 9, 1) and self.arrival_rng.random() < 0.15:
+                    school = self.arrive(school)
+                member.schools.append(school)
             members.append(member)
         for number, group in enumerate(sivos_groups):
             reference += 1
@@ -418,6 +482,23 @@ class Generator:
                     )
             members.append(member)
         return members
+
+    def _spread(self, departments: list[str]) -> tuple[list[str], list[int]]:
+        """Past one département's codes, the communes spill into the region's other départements."""
+        spread: list[str] = []
+        seen: dict[str, int] = {}
+        for department in departments:
+            position = seen.get(department, 0)
+            seen[department] = position + 1
+            extra = position // _CODES_PER_DEPARTMENT
+            if extra and department == "091":
+                department = _MORE_DEPARTMENTS[(extra - 1) % len(_MORE_DEPARTMENTS)]
+            spread.append(department)
+        counts = {department: spread.count(department) for department in dict.fromkeys(spread)}
+        if max(counts.values()) > 999:
+            raise ValueError(f"too many communes for the generator's départements: {counts}")
+        drawn = {department: self.rng.sample(range(1, 1000), count) for department, count in counts.items()}
+        return spread, [drawn[department].pop() for department in spread]
 
     def _kind(self, number: int, count: int) -> str:
         if count > 4 and number == count - 1:
@@ -481,6 +562,8 @@ def generate(out: Path, schools: int, seed: int) -> dict[str, int]:
     generator = Generator(schools, seed)
     members = generator.members()
     (out / "members").mkdir(parents=True)
+    # The demo's grids, so that a generated register bills as it is.
+    shutil.copytree(DEMO_TARIFFS, out / "tariffs")
     (out / "authority.yml").write_text("---\n" + "\n".join(generator.authority()) + "\n", encoding="utf-8")
     workstations = 0
     for member in members:
@@ -515,7 +598,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         shutil.move(tmp / "members", args.out / "members")
         shutil.move(tmp / "authority.yml", args.out / "authority.yml")
-        tmp.rmdir()
+        shutil.rmtree(tmp)
     else:
         counts = generate(args.out, args.schools, args.seed)
     print(", ".join(f"{value} {name}" for name, value in counts.items()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TypeVar
 
 import yaml
@@ -16,6 +17,7 @@ from schoolfleet.register.model import (
     Licence,
     Member,
     MemberKind,
+    OptionPeriod,
     School,
     SchoolKind,
     Source,
@@ -44,20 +46,60 @@ def parse_member(node: yaml.Node, file: str, problems: Problems) -> Member | Non
     identity = _commune(top) if kind is MemberKind.COMMUNE else _sivos(top, problems)
     convention = _convention(top)
     options = top.mapping("options", "the convention's options", required=False)
-    wifi = False
+    periods: tuple[OptionPeriod, ...] = ()
     if options is not None:
         options.check((), ("wifi",))
-        wifi = options.boolean("wifi", default=False)
+        periods = _option(options, "wifi", convention, problems)
     home = identity[2][0].insee if identity is not None and kind is MemberKind.COMMUNE else None
+    start = convention.joined if convention is not None else None
     schools = tuple(
         school
         for path, school_node in top.items("schools", "schools")
-        if (school := _school(school_node, file, path, problems, home)) is not None
+        if (school := _school(school_node, file, path, problems, home, start)) is not None
     )
     if identity is None or convention is None:
         return None
     code, name, communes = identity
-    return Member(kind, code, name, communes, convention, wifi, schools, Source(file, top.line, top.path))
+    wifi = any(period.name == "wifi" for period in periods)
+    source = Source(file, top.line, top.path)
+    return Member(kind, code, name, communes, convention, wifi, schools, source, periods)
+
+
+def _option(
+    options: Fields, name: str, convention: Convention | None, problems: Problems
+) -> tuple[OptionPeriod, ...]:
+    """An option is `true` (from the convention's start), `false`, or a list of `since`/`until` periods."""
+    node = options.node(name)
+    if node is None or isinstance(node, yaml.ScalarNode):
+        held = options.boolean(name, default=False)
+        if not held or convention is None:
+            return ()
+        where = Source(options.file, options.value_line(name), options.field_path(name))
+        return (OptionPeriod(name, convention.joined, None, where),)
+    periods: list[OptionPeriod] = []
+    for path, item in options.items(name, "periods (since, until)"):
+        fields = Fields.of(item, options.file, path, problems, "a period (since, until)")
+        if fields is None:
+            continue
+        fields.check(("since",), ("until",))
+        since = fields.date("since")
+        until = fields.date("until", required=False)
+        if since is None:
+            continue
+        where = Source(options.file, fields.line, path)
+        if until is not None and until < since:
+            fields.problem(fields.node("until"), "until", f"{until} is before since {since}")
+        elif convention is not None and since < convention.joined:
+            fields.problem(
+                fields.node("since"), "since", f"{since} is before the convention ({convention.joined})"
+            )
+        elif periods and (periods[-1].until is None or since <= periods[-1].until):
+            fields.problem(
+                fields.node("since"), "since", f"{since} overlaps the period before ({periods[-1].source})"
+            )
+        else:
+            periods.append(OptionPeriod(name, since, until, where))
+    return tuple(periods)
 
 
 def _commune(top: Fields) -> tuple[str, str, tuple[Commune, ...]] | None:
@@ -110,13 +152,16 @@ def _convention(top: Fields) -> Convention | None:
     return Convention(reference, joined, left)
 
 
-def _school(node: yaml.Node, file: str, path: str, problems: Problems, home: str | None) -> School | None:
+def _school(
+    node: yaml.Node, file: str, path: str, problems: Problems, home: str | None, convention: dt.date | None
+) -> School | None:
     fields = Fields.of(node, file, path, problems, "a school")
     if fields is None:
         return None
     # A commune's schools are in the commune unless said otherwise; a SIVOS must say which commune.
     commune_field = ("commune",) if home is None else ()
-    fields.check(_SCHOOL_FIELDS + commune_field, ("software",) + (("commune",) if home else ()))
+    optional = ("software", "joined", "left") + (("commune",) if home else ())
+    fields.check(_SCHOOL_FIELDS + commune_field, optional)
     uai = fields.text("uai", what="a UAI")
     # A bad check letter is reported but the school is kept, so its other checks run in the same pass.
     if uai is not None and (message := uai_problem(uai)) is not None:
@@ -130,6 +175,7 @@ def _school(node: yaml.Node, file: str, path: str, problems: Problems, home: str
     pupils = fields.integer("pupils")
     teachers = fields.integer("teachers")
     block = fields.integer("block")
+    joined, left = _stay(fields, convention)
     packs, licences, pack_sources = _software(fields, problems)
     equipment = tuple(
         item
@@ -141,6 +187,7 @@ def _school(node: yaml.Node, file: str, path: str, problems: Problems, home: str
         or name is None
         or kind is None
         or commune is None
+        or joined is None
         or zone is None
         or pupils is None
         or teachers is None
@@ -161,7 +208,34 @@ def _school(node: yaml.Node, file: str, path: str, problems: Problems, home: str
         equipment,
         Source(file, fields.line, fields.path),
         pack_sources,
+        joined,
+        left,
+        Source(file, fields.value_line("joined"), fields.field_path("joined"))
+        if fields.has("joined")
+        else None,
     )
+
+
+def _stay(fields: Fields, convention: dt.date | None) -> tuple[dt.date | None, dt.date | None]:
+    """The school's `joined` (by default the convention's start) and `left`, checked against each other.
+
+    A school cannot join its member before the member's convention starts: its pack installation and
+    devices would be billed to a member it did not belong to.
+    """
+    joined = fields.date("joined", required=False)
+    left = fields.date("left", required=False)
+    if joined is not None and convention is not None and joined < convention:
+        fields.problem(
+            fields.node("joined"),
+            "joined",
+            f"{joined} is before its member's convention starts ({convention})",
+        )
+        return None, left
+    joined = joined or convention
+    if joined is not None and left is not None and left <= joined:
+        fields.problem(fields.node("left"), "left", f"left {left} is not after joining {joined}")
+        return None, left
+    return joined, left
 
 
 def _choice(fields: Fields, name: str, enum: type[_E]) -> _E | None:

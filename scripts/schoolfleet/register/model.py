@@ -155,6 +155,17 @@ class School:
     source: Source
     # Where each of `packs` is written (same order), so an unknown pack names its line.
     pack_sources: tuple[Source, ...] = ()
+    # When the school came under its member's convention (its own `joined`, else the convention's) and
+    # the first day it no longer belongs (`left`, when it closed or moved to another member).
+    joined: dt.date = dt.date.min
+    left: dt.date | None = None
+    # Whether `joined` was written on the school (and so on its own line) or taken from the convention.
+    joined_source: Source | None = None
+
+    def last_day(self, member_left: dt.date | None) -> dt.date | None:
+        """The school's last day under its member: the eve of the earlier of both departures."""
+        ends = [day for day in (self.left, member_left) if day is not None]
+        return min(ends) - dt.timedelta(days=1) if ends else None
 
     def equipment_held_on(self, day: dt.date) -> Iterator[Equipment]:
         return (item for item in self.equipment if item.held_on(day))
@@ -174,11 +185,29 @@ class Convention:
 
 
 @dataclass(frozen=True, slots=True)
+class OptionPeriod:
+    """A convention option in force from `since` to `until` (its last day; None while in force).
+
+    `wifi: true` in a member file is one period from the convention's start; the dated form lists the
+    periods, so an option switched on mid-convention (or off) is billed only for the years it held.
+    """
+
+    name: str
+    since: dt.date
+    until: dt.date | None
+    source: Source
+
+    def covers(self, day: dt.date) -> bool:
+        return self.since <= day and (self.until is None or day <= self.until)
+
+
+@dataclass(frozen=True, slots=True)
 class Member:
     """Who signed a convention and is billed: a commune, or a SIVOS for its communes' schools.
 
     `code` is the commune's INSEE code or the SIVOS's code; `communes` is the commune itself, or the
-    communes the SIVOS serves. `wifi` is the convention's Wi-Fi service option.
+    communes the SIVOS serves. `wifi` is whether the convention ever had the Wi-Fi service option;
+    `options` says when.
     """
 
     kind: MemberKind
@@ -189,6 +218,11 @@ class Member:
     wifi: bool
     schools: tuple[School, ...]
     source: Source
+    # Every dated period of the convention's options; `wifi` above says whether any Wi-Fi period exists.
+    options: tuple[OptionPeriod, ...] = ()
+
+    def option_on(self, name: str, day: dt.date) -> bool:
+        return any(period.name == name and period.covers(day) for period in self.options)
 
     def member_on(self, day: dt.date) -> bool:
         return in_service(self.convention.joined, self.convention.left, day)

@@ -50,6 +50,18 @@ def compose_file(path: Path, display: str, problems: Problems) -> yaml.Node | No
     except OSError as exc:
         problems.add(display, 0, "", f"cannot read the file: {exc.strerror}")
         return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # libyaml would report a byte offset; the sysadmin needs the line and the likely cause.
+        line = data[: exc.start].count(b"\n") + 1
+        try:
+            data.decode("cp1252")
+            guess = "; looks like Windows-1252 (save it as UTF-8)"
+        except UnicodeDecodeError:
+            guess = ""
+        problems.add(display, line, "", f"not UTF-8{guess}: byte 0x{data[exc.start]:02x} on this line")
+        return None
     composer = _Composer(data)
     try:
         node: yaml.Node | None = composer.get_single_node()

@@ -1,7 +1,10 @@
 """Tariff grids: the prices the members' councils voted, one YAML file per grid in ``tariffs/``.
 
-A grid applies to the billing snapshots dated from its ``applies_from`` (and up to its optional
-``applies_until``); the next grid's ``applies_from`` ends the previous one. Each priced item names the
+A grid applies to the billing snapshots dated from its ``applies_from`` up to its ``applies_until``,
+both written explicitly: ``applies_until:`` left empty (or ``~``) says the grid is still in force.
+Nothing is inferred from the other grids, so a grid file missing from the series leaves its years
+without a grid (billing them is refused) instead of silently stretching an older grid, and two grids
+that overlap are an error naming both files. Each priced item names the
 register kinds it counts, so that a kind the grid does not mention is an error at billing time rather
 than a silent zero: kinds a grid deliberately does not bill are listed under ``not_rebilled`` with the
 council's reason.
@@ -9,6 +12,7 @@ council's reason.
     name: "2020"
     title: Grille 2020
     applies_from: 2020-01-01
+    applies_until:
     items:
       - id: workstation
         label: Workstation
@@ -23,13 +27,15 @@ council's reason.
       kinds: [school_server, switch, router]
       reason: infrastructure is borne by the authority
 
+The software pack is priced per school, whatever the number of packs the school lists (the pack names
+are the software catalogue); an item that prices packs one by one says so with ``per_pack: true``.
+
 ``payer: member`` is the billed member (the commune, or the SIVOS that holds its schools); ``payer:
 authority`` is a cost the authority bears itself, shown but not billed.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -49,6 +55,7 @@ OPTIONS = frozenset({"wifi"})
 IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
 AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
 DIRECTORY = "tariffs"
+SOFTWARE_PACK = "software_pack"
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,8 @@ class GridItem:
     installation: Charge | None
     maintenance: Charge | None
     line: int
+    # Count each pack a school lists rather than one per school (only for the software pack).
+    per_pack: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,12 +82,15 @@ class Grid:
     name: str
     title: str
     applies_from: dt.date
-    # The last day the grid applies; None while no later grid exists.
+    # The last day the grid applies; None when the grid says it is still in force.
     applies_until: dt.date | None
     items: tuple[GridItem, ...]
     not_rebilled: tuple[str, ...]
     not_rebilled_reason: str
     file: str
+    # The lines of `name` and `applies_from`, for the problems found across grids.
+    name_line: int = 1
+    from_line: int = 1
 
     def covers(self, day: dt.date) -> bool:
         return self.applies_from <= day and (self.applies_until is None or day <= self.applies_until)
@@ -143,7 +155,7 @@ def _item(node: yaml.Node, file: str, path: str, problems: Problems) -> GridItem
     fields = Fields.of(node, file, path, problems, "a priced item")
     if fields is None:
         return None
-    fields.check(("id", "kinds"), ("label", "requires_option", "installation", "maintenance"))
+    fields.check(("id", "kinds"), ("label", "requires_option", "installation", "maintenance", "per_pack"))
     item_id = fields.text("id", pattern=IDENTIFIER, what="an identifier (lowercase letters, digits, _)")
     label = fields.text("label", required=False)
     kinds = _kinds(fields, "kinds", required=True)
@@ -156,11 +168,20 @@ def _item(node: yaml.Node, file: str, path: str, problems: Problems) -> GridItem
         )
     installation = _charge(fields, "installation")
     maintenance = _charge(fields, "maintenance")
+    per_pack = fields.boolean("per_pack", default=False)
+    if per_pack and kinds != (SOFTWARE_PACK,):
+        fields.problem(
+            fields.node("per_pack"),
+            "per_pack",
+            f"only an item counting just [{SOFTWARE_PACK}] prices packs one by one",
+        )
     if not fields.has("installation") and not fields.has("maintenance"):
         fields.problem(None, "", "an item needs an installation or a maintenance price")
     if item_id is None or not kinds:
         return None
-    return GridItem(item_id, label or item_id, kinds, option, installation, maintenance, fields.line)
+    return GridItem(
+        item_id, label or item_id, kinds, option, installation, maintenance, fields.line, per_pack
+    )
 
 
 def read_grid(path: Path, display: str, problems: Problems) -> Grid | None:
@@ -172,10 +193,11 @@ def read_grid(path: Path, display: str, problems: Problems) -> Grid | None:
     fields = Fields.of(root, display, "", problems, "a tariff grid")
     if fields is None:
         return None
-    fields.check(("name", "applies_from", "items"), ("title", "applies_until", "not_rebilled"))
+    fields.check(("name", "applies_from", "applies_until", "items"), ("title", "not_rebilled"))
     name = fields.text("name")
     title = fields.text("title", required=False)
     start = fields.date("applies_from")
+    # Required but may be empty: an empty `applies_until:` is the explicit "still in force".
     end = fields.date("applies_until", required=False)
     if start is not None and end is not None and end < start:
         fields.problem(fields.node("applies_until"), "applies_until", f"{end} is before applies_from {start}")
@@ -217,14 +239,27 @@ def read_grid(path: Path, display: str, problems: Problems) -> Grid | None:
                 )
     if len(problems.items) > before or name is None or start is None:
         return None
-    return Grid(name, title or name, start, end, tuple(items), not_rebilled, reason, display)
+    return Grid(
+        name,
+        title or name,
+        start,
+        end,
+        tuple(items),
+        not_rebilled,
+        reason,
+        display,
+        fields.value_line("name"),
+        fields.value_line("applies_from"),
+    )
 
 
 def read_tariffs(directory: Path, display: str, problems: Problems) -> Tariffs:
     """Every ``*.yml`` grid in ``directory`` (shown as ``display`` in messages).
 
-    Called by the register loader so that the grids are checked with the rest of the register; each
-    open-ended grid is closed on the eve of the next one's start, and real overlaps are problems.
+    Called by the register loader so that the grids are checked with the rest of the register. Each grid
+    applies over its own explicit period; two grids whose periods overlap are a problem naming both files.
+    Gaps are allowed here (the register also feeds the inventory) and refused by billing for the years
+    they leave without a grid.
     """
     grids: list[Grid] = []
     if not directory.exists():
@@ -233,38 +268,36 @@ def read_tariffs(directory: Path, display: str, problems: Problems) -> Tariffs:
     if not directory.is_dir():
         problems.add(display, 0, "", "expected a directory of tariff grids")
         return NO_TARIFFS
-    for path in sorted(directory.iterdir()):
-        if path.suffix not in (".yml", ".yaml") or not path.is_file():
-            continue
+    files = [
+        path for path in sorted(directory.iterdir()) if path.suffix in (".yml", ".yaml") and path.is_file()
+    ]
+    for path in files:
         grid = read_grid(path, f"{display}/{path.name}", problems)
         if grid is not None:
             grids.append(grid)
-    if not grids:
+    if not files:
         problems.add(display, 0, "", "no tariff grid (expected one YAML file per grid)")
     grids.sort(key=lambda g: g.applies_from)
     names: dict[str, Grid] = {}
-    closed: list[Grid] = []
     for index, grid in enumerate(grids):
         if grid.name in names:
             problems.add(
-                grid.file, 1, "name", f"grid {grid.name!r} is also defined in {names[grid.name].file}"
+                grid.file,
+                grid.name_line,
+                "name",
+                f"grid {grid.name!r} is also defined in {names[grid.name].file}",
             )
         names[grid.name] = grid
-        following = grids[index + 1] if index + 1 < len(grids) else None
-        if following is not None:
-            eve = following.applies_from - dt.timedelta(days=1)
-            if grid.applies_until is None and eve >= grid.applies_from:
-                grid = dataclasses.replace(grid, applies_until=eve)
-            if grid.applies_until is None or grid.applies_until >= following.applies_from:
+        for later in grids[index + 1 :]:
+            if grid.applies_until is None or grid.applies_until >= later.applies_from:
                 problems.add(
-                    following.file,
-                    1,
+                    later.file,
+                    later.from_line,
                     "applies_from",
-                    f"grid {following.name!r} starts on {following.applies_from} while grid "
-                    f"{grid.name!r} ({grid.file}) still applies",
+                    f"grid {later.name!r} ({later.file}, {later.span}) overlaps grid {grid.name!r}"
+                    f" ({grid.file}, {grid.span})",
                 )
-        closed.append(grid)
-    return Tariffs(tuple(closed))
+    return Tariffs(tuple(grids))
 
 
 def load_tariffs(directory: Path, display: str = DIRECTORY) -> Tariffs:

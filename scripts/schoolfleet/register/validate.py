@@ -2,12 +2,13 @@
 
 Duplicates (UAI, asset tag, hostname, address, member, workstation MAC and host number), schools in
 unknown communes, address blocks that overlap or fall outside the supernet, devices beyond the plan's
-ranges, unknown software packs; free text that would break a configuration it is rendered into
-(config_text.py).
+ranges, unknown software packs, devices and licences outside their school's stay; free text that
+would break a configuration it is rendered into (config_text.py).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 import netaddr
@@ -22,6 +23,7 @@ from schoolfleet.register.naming import hostname
 def check_register(authority: Authority | None, members: list[Member], problems: Problems) -> None:
     _check_members(members, problems)
     _check_schools(authority, members, problems)
+    _check_stays(members, problems)
     _check_tags(authority, members, problems)
     _check_hostnames(authority, members, problems)
     _check_macs(members, problems)
@@ -96,15 +98,81 @@ def _check_schools(authority: Authority | None, members: list[Member], problems:
                             where.path if where is not None else source.field("software.packs"),
                             f"unknown software pack {pack!r} (the catalogue in authority.yml has: {known})",
                         )
-            if not member.wifi:
-                for item in school.equipment:
-                    if item.kind is EquipmentKind.WIFI_AP:
-                        _at(
-                            problems,
-                            item.source,
-                            "kind",
-                            f"Wi-Fi access point {item.tag} at a school whose member has no Wi-Fi option",
-                        )
+            for item in school.equipment:
+                if item.kind is EquipmentKind.WIFI_AP:
+                    _check_wifi_ap(member, item, problems)
+
+
+def _check_wifi_ap(member: Member, item: Equipment, problems: Problems) -> None:
+    """An access point is in service only within one period of its member's Wi-Fi option."""
+    if not member.wifi:
+        _at(
+            problems,
+            item.source,
+            "kind",
+            f"Wi-Fi access point {item.tag} at a school whose member has no Wi-Fi option",
+        )
+        return
+    last = item.retired - dt.timedelta(days=1) if item.retired is not None else None
+    for period in member.options:
+        ends_within = period.until is None or (last is not None and last <= period.until)
+        if period.name == "wifi" and period.since <= item.installed and ends_within:
+            return
+    spans = ", ".join(f"{p.since} to {p.until or 'open'}" for p in member.options if p.name == "wifi")
+    held = f"from {item.installed}" + (f" to {last}" if last is not None else "")
+    _at(
+        problems,
+        item.source,
+        "installed",
+        f"Wi-Fi access point {item.tag} in service {held}, outside its member's Wi-Fi option ({spans})",
+    )
+
+
+def _check_stays(members: list[Member], problems: Problems) -> None:
+    """What a school holds falls within its own stay: billed to its member only while it belongs."""
+    for member in members:
+        for school in member.schools:
+            arrived = school.joined if school.joined_source is not None else None
+            gone = member.convention.left
+            for item in school.equipment:
+                if gone is not None and item.installed >= gone:
+                    # It would be in service under no convention: billed to nobody.
+                    _at(
+                        problems,
+                        item.source,
+                        "installed",
+                        f"{item.tag} installed {item.installed}, once its member had left ({gone})",
+                    )
+                if arrived is not None and item.installed < arrived:
+                    _at(
+                        problems,
+                        item.source,
+                        "installed",
+                        f"{item.tag} installed {item.installed}, before its school joined ({arrived})",
+                    )
+                if school.left is not None and (item.retired is None or item.retired > school.left):
+                    _at(
+                        problems,
+                        item.source,
+                        "retired",
+                        f"{item.tag} must be retired by {school.left}, when its school left",
+                    )
+            for licence in school.licences:
+                if arrived is not None and licence.start < arrived:
+                    _at(
+                        problems,
+                        licence.source,
+                        "start",
+                        f"licence {licence.product} starts {licence.start}, before its school joined"
+                        f" ({arrived})",
+                    )
+                if school.left is not None and (licence.end is None or licence.end >= school.left):
+                    _at(
+                        problems,
+                        licence.source,
+                        "end",
+                        f"licence {licence.product} must end before {school.left}, when its school left",
+                    )
 
 
 def _check_tags(authority: Authority | None, members: list[Member], problems: Problems) -> None:

@@ -90,6 +90,7 @@ def evaluate(formula: str, sheet: str, value: Cells) -> Decimal:
 def ods_to_xlsx_formula(formula: str) -> str:
     """of:=SUM(['a'.C5];['b'.C5]) -> =SUM('a'!C5,'b'!C5), so one evaluator checks both files."""
     body = formula.removeprefix("of:=").replace(";", ",")
+    body = re.sub(r"\['((?:[^']|'')+)'\.([A-Z]+[0-9]+):\.([A-Z]+[0-9]+)\]", r"'\1'!\2:\3", body)
     body = re.sub(r"\['((?:[^']|'')+)'\.([A-Z]+[0-9]+)\]", r"'\1'!\2", body)
     body = re.sub(r"\[\.([A-Z]+[0-9]+):\.([A-Z]+[0-9]+)\]", r"\1:\2", body)
     return "=" + body
@@ -152,6 +153,7 @@ def test_xlsx_sheets_values_and_working_formulas(billed_2026: Path) -> None:
     book = openpyxl.load_workbook(billed_2026 / "facturation-2026.xlsx")
     assert book.sheetnames == [
         "Synthèse",
+        "Détail",
         "69001 Alpha",
         "69004 Delta",
         "69005 Epsilon",
@@ -181,11 +183,11 @@ def test_xlsx_sheets_values_and_working_formulas(billed_2026: Path) -> None:
     total = summary["C8"].value
     assert total == "=SUM(C4:C7)"
     assert evaluate(total, "Synthèse", value) == Decimal("824.00")
-    # Per line: the SUM of the same cell on every member sheet.
+    # Per line: one SUM over one column of the detail sheet, whose rows refer to the member sheets.
     [ws_row] = [r for r in summary.iter_rows(min_row=11) if r[0].value == "Poste de travail (forfait annuel)"]
     count_formula = ws_row[2].value
-    assert isinstance(count_formula, str)
-    assert count_formula.startswith("=SUM('69001 Alpha'!C5,'69004 Delta'!C5,")
+    assert count_formula == "=SUM('Détail'!C3:C6)"
+    assert book["Détail"]["C3"].value == "='69001 Alpha'!C5"
     assert evaluate(count_formula, "Synthèse", value) == 12
     assert evaluate(str(ws_row[4].value), "Synthèse", value) == Decimal("624.00")
 
@@ -194,6 +196,7 @@ def test_ods_sheets_values_and_working_formulas(billed_2026: Path) -> None:
     tables = ods_tables(billed_2026 / "facturation-2026.ods")
     assert list(tables) == [
         "Synthèse",
+        "Détail",
         "69001 Alpha",
         "69004 Delta",
         "69005 Epsilon",
@@ -201,7 +204,10 @@ def test_ods_sheets_values_and_working_formulas(billed_2026: Path) -> None:
     ]
 
     def value(sheet: str, cell: str) -> object:
-        col, row = ord(cell[0]) - ord("A"), int(cell[1:]) - 1
+        letters = re.match(r"[A-Z]+", cell)
+        assert letters is not None
+        col = sum((ord(c) - ord("A") + 1) * 26**i for i, c in enumerate(reversed(letters.group()))) - 1
+        row = int(cell[len(letters.group()) :]) - 1
         rows = tables[sheet]
         if row >= len(rows) or col >= len(rows[row]):
             return None
@@ -277,11 +283,11 @@ def test_2014_grid_items_payers_and_installations(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["2012"], "no tariff grid applies on 2012-11-01"),
+        (["2012"], "no tariff grid for the 2012 billing (snapshot 2012-11-01)"),
         (["2026", "--grid", "2031"], "unknown tariff grid '2031'"),
         (["2026", "--grid", "2014"], "grid '2014' ("),
         (["2026", "--snapshot", "2025-11-01"], "snapshot date 2025-11-01 is not in billing year 2026"),
-        (["2026", "--compare", "2010"], "no tariff grid applies on 2010-11-01"),
+        (["2026", "--compare", "2010"], "no tariff grid for the 2010 billing (snapshot 2010-11-01)"),
     ],
 )
 def test_bad_years_and_grids(

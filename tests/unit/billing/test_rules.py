@@ -8,7 +8,16 @@ from decimal import Decimal
 import pytest
 
 from schoolfleet.billing.compare import compare
-from schoolfleet.billing.rules import Billing, BillingError, Countable, Holder, Period, compute, counting_day
+from schoolfleet.billing.rules import (
+    Billing,
+    BillingError,
+    Countable,
+    Holder,
+    OptionSpan,
+    Period,
+    compute,
+    counting_day,
+)
 from schoolfleet.register.tariffs import Tariffs, load_tariffs
 
 from .conftest import DEMO_TARIFFS
@@ -28,7 +37,7 @@ def holder(
     code: str = "69001", *, joined: dt.date = JOINED, left: dt.date | None = None, wifi: bool = False
 ) -> Holder:
     return Holder(
-        code, f"Commune {code}", "commune", joined, left, frozenset({"wifi"}) if wifi else frozenset()
+        code, f"Commune {code}", "commune", joined, left, (OptionSpan("wifi", joined),) if wifi else ()
     )
 
 
@@ -127,7 +136,7 @@ def test_a_device_in_service_outside_any_convention_is_an_error(tariffs: Tariffs
 
 
 def test_sivos_is_billed_for_the_schools_of_its_communes(tariffs: Tariffs) -> None:
-    sivos = Holder("sivos-x", "SIVOS X", "sivos", D(2016, 1, 1), None, frozenset({"wifi"}))
+    sivos = Holder("sivos-x", "SIVOS X", "sivos", D(2016, 1, 1), None, (OptionSpan("wifi", D(2016, 1, 1)),))
     things = [
         device("WS-B", code="sivos-x"),
         device("WS-G", "specific_workstation", code="sivos-x"),
@@ -200,3 +209,16 @@ def test_year_over_year_across_a_grid_change(tariffs: Tariffs) -> None:
     assert per_member == {"69001": (2, Decimal("148.00")), "69002": (-1, Decimal("-54.00"))}
     ws = next(r for r in result.rows if r.code == "69001" and r.item == "Poste de travail (forfait annuel)")
     assert (ws.count_before, ws.count_after, ws.amount_change) == (2, 3, Decimal("48.00"))
+
+
+def test_an_option_counts_on_the_counting_day_by_its_dates(tariffs: Tariffs) -> None:
+    # Wi-Fi from 2026-01-01 to 2027-06-30: the access point is billed in 2026 (100), refused before.
+    dated = Holder(
+        "69001", "Commune", "commune", JOINED, None, (OptionSpan("wifi", D(2026, 1, 1), D(2027, 6, 30)),)
+    )
+    ap = device("AP-1", "wifi_ap", installed=D(2025, 6, 1))
+    assert compute(2026, tariffs.grids[2], SNAPSHOT, [dated], [ap]).billed == Decimal("100.00")
+    for snapshot in (D(2025, 11, 1), D(2027, 11, 1)):
+        with pytest.raises(BillingError) as caught:
+            compute(snapshot.year, tariffs.grids[2], snapshot, [dated], [ap])
+        assert f"lacks on {snapshot}" in str(caught.value)

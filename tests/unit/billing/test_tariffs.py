@@ -17,6 +17,7 @@ from .conftest import DEMO_TARIFFS, MakeRegister
 GOOD = """\
 name: test
 applies_from: 2020-01-01
+applies_until: ~
 items:
   - id: workstation
     kinds: [workstation]
@@ -87,7 +88,7 @@ def test_a_bad_grid_makes_the_register_invalid(make_register: MakeRegister) -> N
         load_register(root)
     [problem] = caught.value.problems
     assert problem.file == f"{root}/tariffs/2020.yml"
-    assert problem.line == 12
+    assert problem.line == 14
     assert problem.field == "items[0].maintenance.price"
     assert "two decimals" in problem.message
 
@@ -95,23 +96,23 @@ def test_a_bad_grid_makes_the_register_invalid(make_register: MakeRegister) -> N
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (GOOD.replace("price: 52", "price: douze"), "g.yml:6: items[0].maintenance.price: 'douze'"),
-        (GOOD.replace("payer: member", "payer: school"), "g.yml:6: items[0].maintenance.payer: 'school'"),
-        (GOOD + "currency: EUR\n", "g.yml:7: currency: unknown field"),
+        (GOOD.replace("price: 52", "price: douze"), "g.yml:7: items[0].maintenance.price: 'douze'"),
+        (GOOD.replace("payer: member", "payer: school"), "g.yml:7: items[0].maintenance.payer: 'school'"),
+        (GOOD + "currency: EUR\n", "g.yml:8: currency: unknown field"),
         (GOOD.replace("2020-01-01", "2020-13-01"), "g.yml:2: applies_from"),
         (GOOD.replace("name: test\n", ""), "g.yml:1: name: missing field"),
-        (GOOD.replace("    maintenance: {price: 52, payer: member}\n", ""), "g.yml:4: items[0]: an item"),
+        (GOOD.replace("    maintenance: {price: 52, payer: member}\n", ""), "g.yml:5: items[0]: an item"),
         (
             GOOD + "  - id: again\n    kinds: [workstation]\n    maintenance: {price: 1, payer: member}\n",
-            "g.yml:7: items[1].kinds: kind 'workstation' is already counted by item 'workstation'",
+            "g.yml:8: items[1].kinds: kind 'workstation' is already counted by item 'workstation'",
         ),
         (
             GOOD + "not_rebilled:\n  kinds: [workstation]\n  reason: x\n",
-            "g.yml:8: not_rebilled.kinds: kind 'workstation' is priced",
+            "g.yml:9: not_rebilled.kinds: kind 'workstation' is priced",
         ),
         (
             GOOD.replace("    kinds: [workstation]\n", "    kinds: [workstation]\n    requires_option: 4g\n"),
-            "g.yml:6: items[0].requires_option",
+            "g.yml:7: items[0].requires_option",
         ),
         ("name: [unclosed\n", "g.yml:2: YAML syntax error"),
     ],
@@ -122,24 +123,43 @@ def test_bad_grids_are_reported_with_file_line_and_field(tmp_path: Path, text: s
     assert any(p.startswith(f"tariffs/{expected}") for p in problems), problems
 
 
-def test_overlapping_grids_are_refused(tmp_path: Path) -> None:
+def grid_text(name: str, start: str, until: str) -> str:
+    return GOOD.replace("name: test", f"name: {name}").replace("2020-01-01", start).replace("~", until)
+
+
+def test_overlapping_grids_are_refused_naming_both_files(tmp_path: Path) -> None:
     directory = tmp_path / "tariffs"
-    write_grid(directory, "a.yml", GOOD.replace("name: test", "name: a") + "applies_until: 2021-06-30\n")
-    write_grid(directory, "b.yml", GOOD.replace("name: test", "name: b").replace("2020-01-01", "2021-01-01"))
+    write_grid(directory, "a.yml", grid_text("a", "2020-01-01", "2021-06-30"))
+    write_grid(directory, "b.yml", grid_text("b", "2021-01-01", "~"))
     [problem] = problems_of(directory)
-    assert problem.startswith("tariffs/b.yml:1: applies_from: grid 'b' starts on 2021-01-01 while grid 'a'")
+    assert problem.startswith("tariffs/b.yml:2: applies_from: grid 'b' (tariffs/b.yml, 2021-01-01 to open)")
+    assert "overlaps grid 'a' (tariffs/a.yml, 2020-01-01 to 2021-06-30)" in problem
+
+
+def test_an_open_grid_followed_by_another_overlaps_it(tmp_path: Path) -> None:
+    """No grid is closed on the eve of the next one any more: an open grid must be closed explicitly."""
+    directory = tmp_path / "tariffs"
+    write_grid(directory, "a.yml", grid_text("a", "2020-01-01", "~"))
+    write_grid(directory, "b.yml", grid_text("b", "2022-01-01", "~"))
+    [problem] = problems_of(directory)
+    assert "tariffs/a.yml" in problem and problem.startswith("tariffs/b.yml:2: applies_from")
+
+
+def test_a_grid_must_state_its_end(tmp_path: Path) -> None:
+    write_grid(tmp_path / "tariffs", "g.yml", GOOD.replace("applies_until: ~\n", ""))
+    assert problems_of(tmp_path / "tariffs") == ["tariffs/g.yml:1: applies_until: missing field"]
 
 
 def test_two_grids_with_one_name_are_refused(tmp_path: Path) -> None:
     directory = tmp_path / "tariffs"
-    write_grid(directory, "a.yml", GOOD)
+    write_grid(directory, "a.yml", GOOD.replace("~", "2020-12-31"))
     write_grid(directory, "b.yml", GOOD.replace("2020-01-01", "2021-01-01"))
     assert any("grid 'test' is also defined in tariffs/a.yml" in p for p in problems_of(directory))
 
 
 def test_a_grid_can_end_and_leave_a_gap(tmp_path: Path) -> None:
     directory = tmp_path / "tariffs"
-    write_grid(directory, "a.yml", GOOD + "applies_until: 2020-12-31\n")
+    write_grid(directory, "a.yml", GOOD.replace("~", "2020-12-31"))
     tariffs = load_tariffs(directory)
     assert tariffs.for_date(dt.date(2020, 11, 1)) is not None
     assert tariffs.for_date(dt.date(2021, 11, 1)) is None

@@ -266,3 +266,27 @@ def test_a_serial_twice_in_the_file_is_refused(run: Run, register_dir: Path, tmp
     status, _, err = run("deliver", "--csv", str(delivery))
     assert status == 2
     assert f"{delivery} line 3: serial: N0800 is delivered twice (also {delivery} line 2)" in err
+
+
+def test_every_kind_of_error_is_reported_in_one_pass(run: Run, register_dir: Path, tmp_path: Path) -> None:
+    before = snapshot(register_dir)
+    delivery = _csv(
+        tmp_path,
+        "X0001,a4:bb:6d:00:01:01,Dell OptiPlex 3000 Micro,",  # a serial nowhere, and no uai: a step error
+        "P0017,zz:zz,Dell OptiPlex 3000 Micro,",  # a bad MAC: a step error
+        "N0500,a4:bb:6d:00:05:00,Dell OptiPlex 3000 Micro,0910004K",  # the loader's: the member has left
+    )
+    status, _, err = run("deliver", "--csv", str(delivery), "--on", "2026-12-07")
+    assert status == 2
+    assert f"{delivery} line 2: serial: a delivery row whose serial matches no school" in err
+    assert f"{delivery} line 3: mac:" in err
+    assert f"{delivery} line 4: {register_dir}/members/91004-delta.yml:" in err
+    assert "installed 2026-12-07, once its member had left (2024-08-31)" in err
+    assert snapshot(register_dir) == before
+
+
+def test_rows_with_too_many_cells_are_all_reported(run: Run, tmp_path: Path) -> None:
+    delivery = _csv(tmp_path, "A,a4:bb:6d:00:01:01,M,,extra", "B,a4:bb:6d:00:01:02,M,,extra")
+    status, _, err = run("deliver", "--csv", str(delivery))
+    assert status == 2
+    assert f"{delivery} line 2: more cells" in err and f"{delivery} line 3: more cells" in err

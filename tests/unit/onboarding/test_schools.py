@@ -67,7 +67,11 @@ def test_a_duplicate_uai_is_refused_and_nothing_written(run: Run, register_dir: 
         "--kind", "primaire", "--zone", "C", "--pupils", "10", "--teachers", "1", "--commune", "45002",
     )  # fmt: skip
     assert status == 2
-    assert "UAI 0910005L is already in the register (members/91001-alpha.yml)" in err
+    # Named where the new school would be (the SIVOS's file, after its school), and where it already is.
+    assert (
+        f"{register_dir}/members/sivos-beta-gamma.yml:28: schools[1].uai: UAI 0910005L is already in the"
+        f" register (at {register_dir}/members/91001-alpha.yml:49)"
+    ) in err
     assert snapshot(register_dir) == before
 
 
@@ -107,15 +111,15 @@ def test_dry_run_shows_the_diff_and_writes_nothing(run: Run, register_dir: Path)
     assert snapshot(register_dir) == before
 
 
-def test_a_forced_block_already_taken_is_refused_by_the_loader(run: Run, register_dir: Path) -> None:
+def test_a_forced_block_already_taken_names_the_new_school(run: Run, register_dir: Path) -> None:
     status, _, err = run(
         "add-school", "--member", "91001", "--uai", "0910003J", "--name", "École", "--kind", "primaire",
         "--zone", "C", "--pupils", "10", "--teachers", "1", "--block", "4",
     )  # fmt: skip
     assert status == 2
-    # The block of a member that left stays its own; the loader names both schools, in the real files.
+    # The block of a member that left stays its own; the new school (line 55 once written) is blamed.
     assert (
-        f"{register_dir}/members/91004-delta.yml:11: schools[0].block: address block 4 overlaps the school"
-        f" at {register_dir}/members/91001-alpha.yml:49"
+        f"{register_dir}/members/91001-alpha.yml:55: schools[1].block: address block 4 is already held by"
+        f" school 0910004K at {register_dir}/members/91004-delta.yml:11"
     ) in err
     assert "/onboarding-" not in err

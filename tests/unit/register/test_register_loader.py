@@ -13,6 +13,8 @@ from schoolfleet.register import (
     load_register,
     register_digest,
 )
+from schoolfleet.register.errors import Problems
+from schoolfleet.register.nodes import compose_file
 
 
 def test_small_register() -> None:
@@ -142,3 +144,13 @@ def test_demo_register_loads() -> None:
         if item.kind is EquipmentKind.WORKSTATION
     )
     assert 2500 <= workstations <= 3500
+
+
+def test_a_file_saved_in_windows_1252_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "m.yml"
+    path.write_bytes("commune:\n  insee: '91001'\n  name: Évry\n".encode("cp1252"))
+    problems = Problems()
+    assert compose_file(path, "members/m.yml", problems) is None
+    [problem] = problems.items
+    assert (problem.file, problem.line) == ("members/m.yml", 3)
+    assert problem.message.startswith("not UTF-8; looks like Windows-1252")
