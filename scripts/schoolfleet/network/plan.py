@@ -15,8 +15,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-SWITCH_FAMILIES = ("ios", "procurve")
-ROUTER_FAMILIES = ("ios", "procurve")
+from schoolfleet.register.devices import FAMILIES
+from schoolfleet.register.model import EquipmentKind
+
+# The families the register's device catalogue may give a switch or a router.
+SWITCH_FAMILIES = FAMILIES[EquipmentKind.SWITCH]
+ROUTER_FAMILIES = FAMILIES[EquipmentKind.ROUTER]
 
 # How each family names a front-panel port from its number.
 DEFAULT_INTERFACE_PREFIX = {"ios": "GigabitEthernet0/", "procurve": ""}

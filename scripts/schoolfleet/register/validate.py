@@ -2,7 +2,7 @@
 
 Duplicates (UAI, asset tag, hostname, address, member, workstation MAC and host number), schools in
 unknown communes, address blocks that overlap or fall outside the supernet, devices beyond the plan's
-ranges, unknown software packs.
+ranges, unknown software packs, network devices of a model the device catalogue does not run.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections import defaultdict
 import netaddr
 
 from schoolfleet.register.addressing import block_size, max_units
+from schoolfleet.register.devices import check_models
 from schoolfleet.register.errors import Problems
 from schoolfleet.register.model import Authority, Equipment, EquipmentKind, Member, MemberKind, Source
 from schoolfleet.register.naming import hostname
@@ -27,6 +28,7 @@ def check_register(authority: Authority | None, members: list[Member], problems:
         _check_blocks(authority, members, problems)
         _check_servers(authority, problems)
         _check_workstation_hosts(authority, members, problems)
+        check_models(authority.devices, members, problems)
 
 
 def _at(problems: Problems, source: Source, field: str, message: str) -> None:

@@ -129,7 +129,7 @@ def test_move_a_batch_to_another_member(run: Run, register_dir: Path, tmp_path: 
 def test_moving_an_access_point_to_a_member_without_wi_fi_is_refused(run: Run, register_dir: Path) -> None:
     assert run(
         "add-equipment", "--school", "0910001G", "--tag", "SF-000400", "--kind", "wifi_ap",
-        "--model", "Aruba AP-505", "--serial", "A400", "--installed", "2026-09-01",
+        "--model", "Aruba AP-303", "--serial", "A400", "--installed", "2026-09-01",
     )[0] == 0  # fmt: skip
     status, _, err = run("move-equipment", "--tag", "SF-000400", "--to", "0450001G")
     assert status == 2
