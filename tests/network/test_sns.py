@@ -15,7 +15,7 @@ from sns_standin import Appliance, serve
 
 from schoolfleet.network import sns
 from schoolfleet.network.drift import drift
-from schoolfleet.network.sns_push import SnsCommandError, open_client, push
+from schoolfleet.network.sns_push import PushResult, SnsCommandError, open_client, push
 
 DEVICE = "ec-pasteur-rt1"
 
@@ -36,7 +36,9 @@ def _client(port: int, cabundle: Path, password: str = "sns-test-password") -> A
     return open_client(host="127.0.0.1", port=port, user="admin", password=password, cabundle=str(cabundle))
 
 
-def _push(appliance: tuple[Appliance, int, Path], text: str, backup: Path, *, check: bool = False) -> object:
+def _push(
+    appliance: tuple[Appliance, int, Path], text: str, backup: Path, *, check: bool = False
+) -> PushResult:
     _, port, cabundle = appliance
     client = _client(port, cabundle)
     try:
@@ -156,7 +158,7 @@ def test_only_what_differs_is_sent_and_check_mode_sends_nothing(
     assert "CONFIG OBJECT HOST NEW name=sf_h_10_43_20_5 ip=10.43.20.5 resolve=static" in report["missing"]
     assert "CONFIG SNMP SYSTEM location=elsewhere" in report["extra"]
     # The diff's "after" is the appliance as the push would leave it: nothing missing any more.
-    assert drift(getattr(check, "intended"), getattr(check, "after"))["missing"] == []
+    assert drift(check.intended, check.after)["missing"] == []
     _push(appliance, rendered, tmp_path / "fix.na")
     assert next(h for h in box.active["host"] if h["name"] == "sf_h_10_43_20_5")["ip"] == "10.43.20.5"
     assert box.active["snmp"][0]["location"] == "0697777C"
