@@ -58,6 +58,10 @@ description:
     code, name: who is billed) and C(fleet_network) (per VLAN C(pedagogy), C(administration), C(wifi)
     under the option, C(management): vlan, cidr, gateway, netmask, dhcp_start, dhcp_end). On billable-only
     hosts: C(fleet_uai)."
+  - "On a router, switch or access point, from the device catalogue of C(authority.yml) (C(devices)):
+    C(fleet_device_family) (the family that configures it: C(ios), C(procurve), C(sns), C(openwrt)),
+    C(fleet_device_ports) (access, uplink, poe) and C(fleet_device_radios) (access points: a list of
+    name and band). The register refuses a device whose model is not in the catalogue."
   - "On a school server: C(fleet_workstations), its school's delivered workstations in service, sorted by
     host number, each C({hostname, tag, kind, mac, address, host, serial, model}). On a classroom
     workstation: C(fleet_mac) and C(fleet_school_server) (the inventory name of its school's server).

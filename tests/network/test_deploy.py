@@ -255,7 +255,7 @@ def test_unsupported_push_family_refused_before_connecting(build_dir: Path) -> N
         json.dumps(
             {
                 "network_build_dir": str(build_dir),
-                "network_switch_family": "comware",
+                "fleet_device_family": "comware",
                 "ansible_network_os": "procurve",
                 "ansible_port": 1,
             }

@@ -14,7 +14,14 @@ from network_helpers import HERE, run_playbook
 from schoolfleet.network.drift import config_paths
 
 GOLDEN = HERE / "golden"
-DEVICES = ["ec-jaures-sw1", "ec-jaures-sw2", "ec-jaures-rt1", "ec-curie-sw1", "ec-curie-rt1"]
+DEVICES = [
+    "ec-jaures-sw1",
+    "ec-jaures-sw2",
+    "ec-jaures-rt1",
+    "ec-curie-sw1",
+    "ec-curie-rt1",
+    "ec-pasteur-rt1",
+]
 
 
 @pytest.mark.parametrize("device", DEVICES)

@@ -149,9 +149,14 @@ def test_an_unknown_family_is_refused() -> None:
     assert "0910005l-ap1: family: unsupported access-point family 'unifi'" in output
 
 
-def test_a_model_without_a_family_is_refused() -> None:
-    output = _fails("--limit", "0910005l-ap1", "-e", "wifi_ap_model_name='Aruba AP-505'")
-    assert "0910005l-ap1: family: unsupported access-point family 'none' for model 'Aruba AP-505'" in output
+def test_the_family_is_the_catalogues() -> None:
+    # The register's catalogue gives the family (fleet_device_family): one the fleet has no renderer
+    # for stops the access point, naming it and its model.
+    output = _fails("--limit", "0910005l-ap1", "-e", "fleet_device_family=aruba_instant")
+    assert (
+        "0910005l-ap1: family: unsupported access-point family 'aruba_instant' for model 'Aruba AP-303'"
+        in output
+    )
 
 
 def test_a_push_without_the_radius_secret_stops_before_contacting_the_device() -> None:

@@ -15,8 +15,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-SWITCH_FAMILIES = ("ios", "procurve")
-ROUTER_FAMILIES = ("ios", "procurve")
+from schoolfleet.register.devices import FAMILIES
+from schoolfleet.register.model import EquipmentKind
+
+# The families the register's device catalogue may give a switch or a router.
+SWITCH_FAMILIES = FAMILIES[EquipmentKind.SWITCH]
+ROUTER_FAMILIES = FAMILIES[EquipmentKind.ROUTER]
 
 # How each family names a front-panel port from its number.
 DEFAULT_INTERFACE_PREFIX = {"ios": "GigabitEthernet0/", "procurve": ""}
@@ -163,17 +167,30 @@ def _vlan_named(device: str, vlans: Mapping[str, Any], name: Any, where: str) ->
     return dict(vlans[str(name)])
 
 
+def _sources(device: str, sources: Any, what: str) -> list[dict[str, Any]]:
+    """Networks (CIDR or single addresses) allowed to reach a service of the device."""
+    result = []
+    for source in sources or []:
+        try:
+            net = ipaddress.IPv4Network(str(source))
+        except ValueError:
+            raise PlanError(device, f"{what} {source!r} is not an IPv4 network") from None
+        result.append(
+            {
+                "network": str(net.network_address),
+                "wildcard": str(net.hostmask),
+                "netmask": str(net.netmask),
+                "prefixlen": net.prefixlen,
+            }
+        )
+    return result
+
+
 def _services(device: str, ntp: Any, syslog: Any, snmp_sources: Any) -> dict[str, Any]:
     """NTP, syslog and SNMP source addresses, shared by switches and routers."""
     ntp_servers = [str(_ipv4(device, server, "NTP server")) for server in ntp or []]
     syslog_servers = [str(_ipv4(device, server, "syslog server")) for server in syslog or []]
-    sources = []
-    for source in snmp_sources or []:
-        try:
-            net = ipaddress.IPv4Network(str(source))
-        except ValueError:
-            raise PlanError(device, f"SNMP source {source!r} is not an IPv4 network") from None
-        sources.append({"network": str(net.network_address), "wildcard": str(net.hostmask)})
+    sources = _sources(device, snmp_sources, "SNMP source")
     if not ntp_servers:
         raise PlanError(device, "no NTP server: the central server's address is expected")
     return {"ntp_servers": ntp_servers, "syslog_servers": syslog_servers, "snmp_sources": sources}
@@ -290,8 +307,10 @@ def router_plan(
     ntp_servers: Any = None,
     syslog_servers: Any = None,
     snmp_sources: Any = None,
+    admin_sources: Any = None,
 ) -> dict[str, Any]:
-    """Everything a router template needs: one routed interface per VLAN, relays and ACLs."""
+    """Everything a router template needs: one routed interface per VLAN, relays and ACLs, and the
+    networks its administration may be reached from (the SNS render restricts it to them)."""
     fam = _family(device, family, ROUTER_FAMILIES, "router")
     vlans = vlan_plan(device, network)
     _vlan_named(device, vlans, management_vlan, "the management address")
@@ -366,5 +385,6 @@ def router_plan(
         "acls": sorted(acls.values(), key=lambda a: a["source"]["id"]),
         "wan": wan_plan,
         "management_address": address,
+        "admin_sources": _sources(device, admin_sources, "admin source"),
         **_services(device, ntp_servers, syslog_servers, snmp_sources),
     }

@@ -1,4 +1,4 @@
-"""`authority.yml`: the authority's own servers, the address plan and the catalogue of software packs."""
+"""`authority.yml`: the authority's own servers, the address plan, the software packs and the devices."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import netaddr
 import yaml
 
 from schoolfleet.register.addressing import VLAN_NAMES, plan_problems
+from schoolfleet.register.devices import parse_devices
 from schoolfleet.register.errors import Problems
 from schoolfleet.register.model import (
     AddressPlan,
@@ -34,7 +35,7 @@ def parse_authority(node: yaml.Node, file: str, problems: Problems) -> Authority
     top = Fields.of(node, file, "", problems, "the authority's settings")
     if top is None:
         return None
-    top.check(("authority", "addressing", "software_packs", "servers"))
+    top.check(("authority", "addressing", "software_packs", "servers"), ("devices",))
     name = None
     about = top.mapping("authority", "the authority's name")
     if about is not None:
@@ -43,9 +44,10 @@ def parse_authority(node: yaml.Node, file: str, problems: Problems) -> Authority
     plan = _plan(top, problems)
     packs = _packs(top, problems)
     servers = _servers(top, problems)
-    if name is None or plan is None or packs is None or servers is None:
+    devices = parse_devices(top, problems)
+    if name is None or plan is None or packs is None or servers is None or devices is None:
         return None
-    return Authority(name, plan, packs, servers, Source(file, top.line, top.path))
+    return Authority(name, plan, packs, servers, Source(file, top.line, top.path), devices)
 
 
 def _network(fields: Fields, name: str) -> netaddr.IPNetwork | None:

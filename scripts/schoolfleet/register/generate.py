@@ -70,7 +70,9 @@ _MODELS = {
     "school_server": ("Dell PowerEdge T150", "HPE ProLiant ML30 Gen10"),
     "router": ("Cisco ISR 1111-8P", "Stormshield SN210"),
     "switch": ("HPE Aruba 2530-24G-PoE+", "HPE Aruba 2530-48G"),
-    "wifi_ap": ("Aruba AP-505", "Aruba AP-303"),
+    # The authority buys the AP-303 only (the catalogue says why not the AP-505); two entries keep the
+    # random draws, hence the rest of the demo, as they were when both were bought.
+    "wifi_ap": ("Aruba AP-303", "Aruba AP-303"),
     "workstation": ("Dell OptiPlex 3000 Micro", "Lenovo ThinkCentre M70q", "HP ProDesk 400 G7"),
     "specific_workstation": ("Dell Precision 3660", "Apple iMac 24"),
     "specific_server": ("Synology RS822+", "Dell PowerEdge T40"),
@@ -554,7 +556,47 @@ class Generator:
                 f'    serial: "{self.serial()}"',
                 "    installed: 2019-06-17",
             ]
-        return lines
+        return lines + _DEVICE_CATALOGUE.splitlines()
+
+
+# The device catalogue of the demo: the network models the schools hold.
+_DEVICE_CATALOGUE = """\
+# The device catalogue: every model of router, switch and access point a school may hold, the
+# family that configures it (the roles never guess it from the name), its ports and radios. A
+# network device of a model not listed here is refused when it is onboarded.
+#   ports: access = front-panel ports numbered 1..access, uplink = the port or interface towards
+#   the upstream device, poe = ports 1..poe that give power.
+devices:
+  Cisco ISR 1111-8P:
+    kind: router
+    family: ios
+    ports: {access: 8, uplink: GigabitEthernet0/0/1, poe: 0}
+  Stormshield SN210:
+    kind: router
+    family: sns
+    ports: {access: 6, uplink: in, poe: 0}
+  HPE Aruba 2530-24G-PoE+:
+    kind: switch
+    family: procurve
+    ports: {access: 24, uplink: 24, poe: 24}
+  HPE Aruba 2530-48G:
+    kind: switch
+    family: procurve
+    ports: {access: 48, uplink: 48, poe: 0}
+  Aruba AP-303:
+    kind: wifi_ap
+    family: openwrt
+    ports: {access: 0, uplink: lan, poe: 0}
+    radios:
+      - {name: radio0, band: 2g}
+      - {name: radio1, band: 5g}
+  Aruba AP-505:
+    kind: wifi_ap
+    refused: >-
+      not bought: it runs Aruba Instant or ArubaOS only (no OpenWrt build exists for it), whose
+      configuration belongs to the cluster's virtual controller, not to each access point as the
+      fleet renders it; the AP-303 (OpenWrt) is the authority's access point
+"""
 
 
 def generate(out: Path, schools: int, seed: int) -> dict[str, int]:

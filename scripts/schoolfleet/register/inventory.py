@@ -254,6 +254,10 @@ def build_inventory(
                         "fleet_network": network,
                         "fleet_asset": _asset(item),
                     }
+                    model = register.authority.devices.get(item.model)
+                    if model is not None and model.kind is item.kind:
+                        # The validator made sure every router, switch and access point has one.
+                        variables.update(model.as_vars())
                     if item.kind is EquipmentKind.SCHOOL_SERVER:
                         variables["fleet_workstations"] = workstations
                         variables["fleet_software"] = software

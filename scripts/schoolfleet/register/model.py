@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import netaddr
 
 from schoolfleet.register.tariffs import NO_TARIFFS, Tariffs
+
+if TYPE_CHECKING:
+    from schoolfleet.register.devices import DeviceModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +331,8 @@ class Authority:
     software_packs: Mapping[str, SoftwarePack]
     servers: tuple[Server, ...]
     source: Source
+    # The device catalogue (schoolfleet.register.devices), by model name.
+    devices: Mapping[str, DeviceModel] = field(default_factory=dict)
 
     def pack_descriptions(self) -> dict[str, str]:
         return {name: pack.description for name, pack in self.software_packs.items()}

@@ -2,8 +2,9 @@
 
 Duplicates (UAI, asset tag, hostname, address, member, workstation MAC and host number), schools in
 unknown communes, address blocks that overlap or fall outside the supernet, devices beyond the plan's
-ranges, unknown software packs, devices and licences outside their school's stay; free text that
-would break a configuration it is rendered into (config_text.py).
+ranges, unknown software packs, devices and licences outside their school's stay, network devices
+of a model the device catalogue does not run; free text that would break a configuration it is
+rendered into (config_text.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import netaddr
 
 from schoolfleet.register.addressing import block_size, max_units
 from schoolfleet.register.config_text import check_config_texts
+from schoolfleet.register.devices import check_models
 from schoolfleet.register.errors import Problems
 from schoolfleet.register.model import Authority, Equipment, EquipmentKind, Member, MemberKind, Source
 from schoolfleet.register.naming import hostname
@@ -32,6 +34,7 @@ def check_register(authority: Authority | None, members: list[Member], problems:
         _check_blocks(authority, members, problems)
         _check_servers(authority, problems)
         _check_workstation_hosts(authority, members, problems)
+        check_models(authority.devices, members, problems)
 
 
 def _at(problems: Problems, source: Source, field: str, message: str) -> None:

@@ -261,7 +261,7 @@ def build_access_point(
         raise WifiError(
             host,
             f"family: unsupported access-point family {fam!r} for model {model!r}; supported families "
-            f"are {', '.join(families)} (wifi_ap_family, or the model's entry in wifi_ap_models)",
+            f"are {', '.join(families)} (wifi_ap_family, from the register's device catalogue)",
         )
     if not isinstance(school, Mapping) or not school.get("uai"):
         raise WifiError(host, "fleet_school: the school (with its uai) is missing")

@@ -129,7 +129,7 @@ def test_move_a_batch_to_another_member(run: Run, register_dir: Path, tmp_path: 
 def test_moving_an_access_point_to_a_member_without_wi_fi_is_refused(run: Run, register_dir: Path) -> None:
     assert run(
         "add-equipment", "--school", "0910001G", "--tag", "SF-000400", "--kind", "wifi_ap",
-        "--model", "Aruba AP-505", "--serial", "A400", "--installed", "2026-09-01",
+        "--model", "Aruba AP-303", "--serial", "A400", "--installed", "2026-09-01",
     )[0] == 0  # fmt: skip
     status, _, err = run("move-equipment", "--tag", "SF-000400", "--to", "0450001G")
     assert status == 2
@@ -158,3 +158,16 @@ def test_retiring_before_installation_is_refused_where_the_loader_says(run: Run,
     status, _, err = run("retire-equipment", "--tag", "SF-000016", "--on", "2020-01-01")
     assert status == 2
     assert f"{register_dir}/members/91001-alpha.yml:44: schools[0].equipment[3].retired:" in err
+
+
+def test_a_device_of_a_model_the_catalogue_does_not_run_is_refused_at_onboarding(
+    run: Run, register_dir: Path
+) -> None:
+    before = snapshot(register_dir)
+    status, _, err = run(
+        "add-equipment", "--school", "0910001G", "--tag", "SF-000401", "--kind", "switch",
+        "--model", "Netgear GS724T", "--serial", "N401", "--installed", "2026-09-01",
+    )  # fmt: skip
+    assert status == 2
+    assert "91001-alpha.yml:" in err and ".model: switch SF-000401: model 'Netgear GS724T' is not in" in err
+    assert snapshot(register_dir) == before

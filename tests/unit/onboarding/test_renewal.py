@@ -47,7 +47,7 @@ def test_a_changes_file_is_applied_whole(run: Run, register_dir: Path, tmp_path:
         "    {member: '91001', uai: 0910003J, name: École Hugo, kind: primaire, zone: C, pupils: 60,\n"
         "     teachers: 3}\n"
         "- add_equipment:\n"
-        "    {school: 0910003J, tag: SF-000500, kind: router, model: Cisco ISR, serial: R500,\n"
+        "    {school: 0910003J, tag: SF-000500, kind: router, model: Cisco ISR 1111-8P, serial: R500,\n"
         "     installed: 2027-08-19}\n"
         "- move_equipment: {tag: SF-000017, to: 0910003J}\n"
         "- retire_equipment: {tag: SF-000016, on: 2027-08-19}\n"
