@@ -230,3 +230,10 @@ def test_housekeeping_archives_after_the_grace_period_then_removes(next_year):
     assert done["removed"] == ["chloe.lefevre"]
     assert "chloe.lefevre" not in directory()
     assert not DC.file(f"/srv/school/archive/chloe.lefevre-{left}.tar.gz").exists
+
+
+def test_the_administrator_password_is_the_one_from_the_vault():
+    # Set through Samba's bindings on standard input, never on samba-tool's command line.
+    listing = DC.run("smbclient //localhost/netlogon -U 'administrator%Fixture-Only-Adm1n' -c ls")
+    assert listing.rc == 0, listing.stderr
+    assert DC.run("smbclient //localhost/netlogon -U 'administrator%wrong-password' -c ls").rc != 0

@@ -203,3 +203,19 @@ def test_the_fleet_view_shows_who_is_behind(tmp_path):
     assert not row["up_to_date"]
     assert any("signature" in problem.lower() or "verify" in problem.lower() for problem in row["problems"])
     assert row["last_sync"] is not None
+
+
+def test_the_school_refuses_an_older_signed_commit():
+    # A validly signed but older commit served as the branch tip (a compromised central server, or
+    # anyone on the plain-HTTP path): applying it would undo every change since.
+    applied = status()["jobs"]["config"]["applied_commit"]
+    older = CENTRAL.check_output(f"git -C {REPO} rev-parse {applied}^")
+    CENTRAL.check_output(f"git -C {REPO} verify-commit {older}")
+    CENTRAL.check_output(
+        f"git -C {REPO} update-ref refs/heads/main {older} && git -C {REPO} update-server-info"
+    )
+    assert start("config").rc != 0
+    assert SCHOOL.file("/etc/schoolfleet-test-motd").content_string == "config v2\n"
+    config = status()["jobs"]["config"]
+    assert config["result"] == "failed" and "rollback refused" in config["message"]
+    assert config["applied_commit"] == applied
