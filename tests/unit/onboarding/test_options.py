@@ -60,7 +60,7 @@ def test_ending_wifi_with_an_access_point_still_in_service_is_refused_naming_it(
 ) -> None:
     status, _, err = run(
         "add-equipment", "--school", "0910001G", "--tag", "SF-000900", "--kind", "wifi_ap",
-        "--model", "AP-505", "--serial", "AP900", "--installed", "2025-06-01",
+        "--model", "Aruba AP-303", "--serial", "AP900", "--installed", "2025-06-01",
     )  # fmt: skip
     assert status == 0, err
     before = snapshot(register_dir)
