@@ -39,6 +39,29 @@ containers (their cgroups), with fleet_bench's helpers. Here the workstations sh
 the controller; a real school's machines do not, so the projection to a school and to 3,000
 workstations (120 schools of 25) from one 2-core controller uses the controller's CPU per workstation.
 Other people's Molecule scenarios share the cores too: compare ratios of one run only.
+
+Measured on 2026-12-04 (2 cores shared with other agents' Molecule runs: load average 10-20 all
+along, so wall times are inflated; ratios are of the same run):
+
+    .venv/bin/python tests/bench/workstation_bench.py --workstations 10 --scales 1,5 --keep --reuse-server
+
+(the school server reused from an earlier --keep run of the same bench; 30 did not fit in the
+session: the first run over 9 clones took 490 s, a plain no-change run of 10 took 437 s here)
+
+    first converge, 1 workstation          160 s  ok=56  changed=44
+    per-host run of 9 clones               490 s  ok=468 changed=36 (smb.conf, join, resolver, and
+                                                  winbind's restart: 90 s in final-sigterm here)
+    no-change   1: plain 127.5 s, cpu controller 11.5 s | mitogen  43.8 s, 9.1 s   ok=50  changed=0
+    no-change   5: plain 195.0 s, cpu controller 34.3 s | mitogen  75.4 s, 27.3 s  ok=250 changed=0
+    no-change  10: plain 437.2 s, cpu controller 72.7 s | mitogen 140.6 s, 52.7 s  ok=500 changed=0
+    mitogen / plain: time 0.34 / 0.39 / 0.32, controller cpu 0.80 / 0.80 / 0.73 (1 / 5 / 10)
+    10 vs 1: time 3.43 (plain), 3.21 (mitogen); controller cpu 6.34, 5.77
+    projection (controller cpu slope 1 -> 10): plain 6.8 s per workstation, a school of 25 ~175 s,
+      3,000 workstations ~350 min cpu = >= 175 min on 2 cores; mitogen 4.9 s, ~125 s, ~251 min cpu
+      = >= 125 min on 2 cores
+    update night, 10 at once: 120 s, 16 packages upgraded on each, all ok; uplink 14.16 MB
+      (1.42 MB per workstation), workstation side 97.02 MB (9.70 MB each; their own interfaces
+      97.09 MB: nothing bypassed the cache); uplink / workstation side 0.15, i.e. one copy
 """
 
 from __future__ import annotations
