@@ -106,10 +106,10 @@ def controller_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def servers_cpu() -> float:
-    """CPU seconds used so far by the bench's containers, from their cgroups (v1 cpuacct or v2 cpu.stat)."""
+def servers_cpu(label: str = LABEL) -> float:
+    """CPU seconds used so far by the containers of a bench's `label`, from their cgroups (v1 or v2)."""
     total = 0.0
-    for row in lab.lab_containers(LABEL):
+    for row in lab.lab_containers(label):
         if row["state"] != "running":
             continue
         path = lab.podman("inspect", "--format", "{{.State.CgroupPath}}", row["name"]).stdout.strip()
@@ -123,16 +123,16 @@ def servers_cpu() -> float:
     return total
 
 
-def cpu_now() -> tuple[float, float]:
+def cpu_now(label: str = LABEL) -> tuple[float, float]:
     # The servers first: reading them runs podman, a child of this process, and its CPU must fall
     # outside the controller's delta at both ends.
-    servers = servers_cpu()
+    servers = servers_cpu(label)
     return controller_cpu(), servers
 
 
-def cpu_since(start: tuple[float, float]) -> tuple[float, float]:
-    """Controller and servers CPU seconds since `start` (a cpu_now())."""
-    now = cpu_now()
+def cpu_since(start: tuple[float, float], label: str = LABEL) -> tuple[float, float]:
+    """Controller and servers CPU seconds since `start` (a cpu_now(label))."""
+    now = cpu_now(label)
     return now[0] - start[0], now[1] - start[1]
 
 
@@ -216,7 +216,7 @@ systemctl enable --now ssh
 """
 
 
-def preseed(hosts: Sequence[str]) -> None:
+def preseed(hosts: Sequence[str], prefix: str = PREFIX) -> None:
     """Give each container sshd and the admin account, as the installer would, all at once (not timed)."""
     if not KEY.exists():
         KEY.parent.mkdir(parents=True, exist_ok=True)
@@ -227,7 +227,7 @@ def preseed(hosts: Sequence[str]) -> None:
     started = time.monotonic()
     jobs = {
         host: subprocess.Popen(
-            ["podman", "exec", "-i", lab.container_name(host, PREFIX), "sh"],
+            ["podman", "exec", "-i", lab.container_name(host, prefix), "sh"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
