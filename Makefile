@@ -46,12 +46,12 @@ AGENT_VERSION := $(shell cat $(ROOT)/scripts/agent/schoolfleet_agent/VERSION)
 AGENT_DEB := $(CACHE)/packages/schoolfleet-agent_$(AGENT_VERSION)_all.deb
 AGENT_SOURCES := $(shell find $(ROOT)/scripts/agent -type f -not -path '*/__pycache__/*')
 
-.PHONY: help deps apt-install venv image base-image demo demo-down test lint unit unit-agent-debian package molecule molecule-all molecule-% bench clean
+.PHONY: help deps apt-install venv image base-image demo demo-down test lint unit pytest unit-agent-debian package molecule molecule-all molecule-% bench clean
 
 help:
 	@echo "make demo    run the main job on the embedded demo register, against a local lab"
 	@echo "make test    run every check (what CI runs)"
-	@echo "make lint | unit | unit-agent-debian | package | molecule | molecule-ROLE | bench | demo-down | clean"
+	@echo "make lint | unit | pytest | unit-agent-debian | package | molecule | molecule-ROLE | bench | demo-down | clean"
 
 deps: $(CACHE)/deps.stamp
 $(CACHE)/deps.stamp: Makefile
@@ -91,15 +91,16 @@ demo-down: venv
 	$(BIN)/python -m schoolfleet.lab down
 
 # --- the tests ----------------------------------------------------------------------------
-# Two stages. First the images build (minutes when a recipe changed) while lint runs beside them.
+# Two stages. First the images build (minutes when a recipe changed) while lint and the agent's
+# tests under Debian's python3 run beside them.
 # Then, with the images ready, the lanes start in the order given: the longest scenario and the
 # unit tests first, so that no long job starts last and leaves a lane idle at the end (in one
 # stage, make started them last, as soon as the images were done).
 test: deps venv package
 	@start=$$(date +%s); \
-	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target image lint; \
+	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target image lint unit-agent-debian; \
 	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target \
-	    $(addprefix molecule-,$(firstword $(GATED_SCENARIOS))) unit \
+	    $(addprefix molecule-,$(firstword $(GATED_SCENARIOS))) pytest \
 	    $(addprefix molecule-,$(wordlist 2,$(words $(GATED_SCENARIOS)),$(GATED_SCENARIOS))); \
 	echo "make test: every check passed in $$(( $$(date +%s) - start )) s"
 	@if [ -n "$(strip $(PENDING_SCENARIOS))" ]; then echo "Not in the gate yet: $(PENDING_SCENARIOS)"; fi
@@ -112,7 +113,11 @@ lint: venv
 	$(BIN)/mypy
 	$(BIN)/ansible-lint --profile production --offline
 
-unit: venv unit-agent-debian
+unit: unit-agent-debian pytest
+
+# No prerequisite that is a job of its own: make test starts it at once in the second lane (with
+# unit-agent-debian as a prerequisite, make started it last, after every scenario).
+pytest: venv
 	$(BIN)/pytest
 
 # The agent's tests under Debian 12's own python3 in the lab image: on the source tree, then on the
