@@ -140,6 +140,26 @@ def load1() -> float:
     return os.getloadavg()[0]
 
 
+def run_record(
+    name: str, seconds: float, stats: dict[str, Any], cpu: tuple[float, float], label: str = LABEL
+) -> Run:
+    """One run's line from ansible-runner's stats and the CPU since `cpu` (a cpu_now(label))."""
+
+    def total(key: str) -> int:
+        return sum((stats.get(key) or {}).values())
+
+    return Run(
+        name,
+        seconds,
+        total("ok"),
+        total("changed"),
+        total("failures"),
+        total("dark"),
+        load1(),
+        *cpu_since(cpu, label),
+    )
+
+
 def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
@@ -292,21 +312,7 @@ def playbook(
     if STOP.is_set():
         print(f"{name:34} {seconds:7.1f} s  cancelled", flush=True)
         check_stop()
-    stats: dict[str, Any] = runner.stats or {}
-
-    def total(key: str) -> int:
-        return sum((stats.get(key) or {}).values())
-
-    run = Run(
-        name,
-        seconds,
-        total("ok"),
-        total("changed"),
-        total("failures"),
-        total("dark"),
-        load1(),
-        *cpu_since(cpu),
-    )
+    run = run_record(name, seconds, runner.stats or {}, cpu)
     print(run.line(), flush=True)
     if runner.rc != 0:
         for event in runner.events:

@@ -88,7 +88,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import ansible_runner  # noqa: E402
 import fleet_bench  # noqa: E402
-from fleet_bench import Run, cpu_now, cpu_since, load1, ratio, uptime  # noqa: E402
+from fleet_bench import Run, cpu_now, cpu_since, ratio, uptime  # noqa: E402
 
 from schoolfleet import fleet, lab  # noqa: E402
 
@@ -383,21 +383,7 @@ def playbook(
     )
     seconds = time.monotonic() - started
     check_stop()
-    stats: dict[str, Any] = runner.stats or {}
-
-    def total(key: str) -> int:
-        return sum((stats.get(key) or {}).values())
-
-    run = Run(
-        name,
-        seconds,
-        total("ok"),
-        total("changed"),
-        total("failures"),
-        total("dark"),
-        load1(),
-        *cpu_since(cpu, LABEL),
-    )
+    run = fleet_bench.run_record(name, seconds, runner.stats or {}, cpu, LABEL)
     print(run.line(), flush=True)
     changed = []
     for event in runner.events:
