@@ -30,7 +30,9 @@ SERVICE = "schoolfleet-test"
 
 def passwords():
     found = {}
-    for pdf in sorted((EPHEMERAL / "slips").glob("*.pdf")):
+    # Where the scenario prints them: beside the recorded job events when make runs it.
+    slips = Path(os.environ.get("SCHOOLFLEET_EVENTS_DIR") or EPHEMERAL) / "slips"
+    for pdf in sorted(slips.glob("*.pdf")):
         for slip in read_slips(pdf.read_bytes()):
             found[slip["login"]] = slip["password"]
     return found
