@@ -284,3 +284,16 @@ def test_family_reached_with_another_network_os_refused_before_connecting(build_
     assert 'ec-curie-sw1: cannot push to family "procurve"' in result.stdout
     assert '(ansible_network_os "cisco.ios.ios")' in result.stdout
     assert not list((build_dir / "backup").glob("ec-curie-sw1_*"))
+
+
+def test_the_devices_own_secrets_stay_out_of_verbose_output(build_dir: Path, tmp_path: Path) -> None:
+    # `show running-config` holds the device's SNMP community: its result must be hidden even at -v,
+    # where a registered command's output is printed (and always kept in the job events).
+    (tmp_path / "ec-jaures-sw1.cfg").write_text((build_dir / "ec-jaures-sw1.cfg").read_text())
+    with ios_device("ec-jaures-sw1", RUNNING.read_text()) as port:
+        result = run_playbook(
+            "deploy.yml", *_device_as_host_vars(tmp_path, "ec-jaures-sw1", port), "--check", "-v"
+        )
+    assert "labcommunity" in RUNNING.read_text()
+    assert "failed=0" in result.stdout
+    assert "labcommunity" not in result.stdout + result.stderr
