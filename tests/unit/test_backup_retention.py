@@ -1,25 +1,14 @@
 """The datacenter retention's guard against snapshots dated ahead (roles/backup_server/files)."""
 
 import datetime as dt
-import importlib.machinery
-import importlib.util
-from pathlib import Path
-from types import ModuleType
 
-SCRIPT = Path(__file__).resolve().parents[2] / "roles/backup_server/files/schoolfleet-backup-retention"
+from role_scripts import load_role_script
+
 NOW = dt.datetime(2026, 12, 4, 9, 30, tzinfo=dt.UTC)
 
-
-def load() -> ModuleType:
-    loader = importlib.machinery.SourceFileLoader("schoolfleet_backup_retention", str(SCRIPT))
-    spec = importlib.util.spec_from_loader("schoolfleet_backup_retention", loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-retention = load()
+retention = load_role_script(
+    "roles/backup_server/files/schoolfleet-backup-retention", "schoolfleet_backup_retention"
+)
 
 
 def test_restic_times_with_nanoseconds_and_offsets_parse() -> None:

@@ -1,14 +1,10 @@
 """The workstation's upkeep decisions (roles/workstation/files/schoolfleet-upkeep)."""
 
 import datetime as dt
-import importlib.machinery
-import importlib.util
-from pathlib import Path
-from types import ModuleType
 
 import pytest
+from role_scripts import load_role_script
 
-SCRIPT = Path(__file__).resolve().parents[2] / "roles/workstation/files/schoolfleet-upkeep"
 HOURS = {
     "mon": ["07:00", "19:00"],
     "tue": ["07:00", "19:00"],
@@ -19,16 +15,7 @@ HOURS = {
 UTC = dt.UTC
 
 
-def load() -> ModuleType:
-    loader = importlib.machinery.SourceFileLoader("schoolfleet_upkeep", str(SCRIPT))
-    spec = importlib.util.spec_from_loader("schoolfleet_upkeep", loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-upkeep = load()
+upkeep = load_role_script("roles/workstation/files/schoolfleet-upkeep", "schoolfleet_upkeep")
 
 
 @pytest.mark.parametrize(
