@@ -119,22 +119,22 @@ class HttpsSource(unittest.TestCase):
         patcher.start()
         self.addCleanup(patcher.stop)
 
+    def mirror_args(self, source: str) -> list[str]:
+        return [
+            "--source",
+            source,
+            "--work",
+            str(self.tmp / "work"),
+            "--publish",
+            str(self.tmp / "pub"),
+            "--status",
+            str(self.tmp / "status.json"),
+        ]
+
     def run_mirror(self, source: str) -> tuple[int, dict[str, object]]:
-        status = self.tmp / "status.json"
         with contextlib.redirect_stderr(io.StringIO()):  # The mirror's log lines.
-            rc = MIRROR.main(
-                [
-                    "--source",
-                    source,
-                    "--work",
-                    str(self.tmp / "work"),
-                    "--publish",
-                    str(self.tmp / "pub"),
-                    "--status",
-                    str(status),
-                ]
-            )
-        return rc, json.loads(status.read_text())
+            rc = MIRROR.main(self.mirror_args(source))
+        return rc, json.loads((self.tmp / "status.json").read_text())
 
     def published_version(self) -> object:
         return json.loads((self.tmp / "pub" / "manifest.json").read_text())["version"]
@@ -213,18 +213,7 @@ class HttpsSource(unittest.TestCase):
         good = archive(*GOOD)
         source = self.server.url("/short.tar.gz", good[: len(good) // 2])
         result = subprocess.run(
-            [
-                sys.executable,
-                str(SCRIPT),
-                "--source",
-                source,
-                "--work",
-                str(self.tmp / "work"),
-                "--publish",
-                str(self.tmp / "pub"),
-                "--status",
-                str(self.tmp / "status.json"),
-            ],
+            [sys.executable, str(SCRIPT), *self.mirror_args(source)],
             capture_output=True,
             text=True,
             check=False,
